@@ -22,6 +22,7 @@ class InputError(CRFMError):
     """A raw input file breaks the data contract."""
 
     def __init__(self, path, problem: str, fix: str, rows=None, column: str | None = None):
+        """``rows`` are 1-based line numbers of the file (the header is line 1 unless comments precede it)."""
         self.path, self.problem, self.fix = str(path), problem, fix
         self.rows = list(rows) if rows is not None else []
         self.column = column
@@ -29,7 +30,7 @@ class InputError(CRFMError):
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:10])
             more = f" (+{len(self.rows) - 10} more)" if len(self.rows) > 10 else ""
-            where.append(f"row(s) {shown}{more}")
+            where.append(f"line(s) {shown}{more}")
         if column is not None:
             where.append(f"column '{column}'")
         super().__init__(f"{', '.join(where)}: {problem}. Fix: {fix}")

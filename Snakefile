@@ -1,0 +1,20 @@
+# crfm-pipeline: regenerates the tables and figures of Terho & Jalkala (2017), Industrial Marketing
+# Management 64, from raw inputs. `snakemake --cores 4` builds everything; `snakemake -n` shows the plan.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/study1.smk"
+include: "workflow/rules/study2.smk"
+include: "workflow/rules/study3.smk"
+
+
+rule all:
+    input:
+        get_final_outputs(),
+    default_target: True

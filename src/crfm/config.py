@@ -1,0 +1,235 @@
+"""Loading and checking the pipeline configuration.
+
+Two layers: the JSON Schema (workflow/schemas/config.schema.yaml) checks shape, types and unknown keys;
+:func:`check_config` checks what a schema cannot: cross-references between sections. Both raise
+:class:`crfm.errors.ConfigError` naming the key and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+
+def load_yaml(path) -> dict:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(str(path), "file not found", "check the path given to --configfile") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), f"not valid YAML ({exc})", "fix the YAML syntax at the position shown")
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "the file does not hold a mapping of keys", "write `key: value` pairs")
+    return data
+
+
+def _key_path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "<top level>"
+
+
+def validate_schema(config: dict, schema_path) -> None:
+    """Check ``config`` against the JSON Schema; the first error (in a stable order) is raised."""
+    import jsonschema
+
+    schema = load_yaml(schema_path)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return
+    err = errors[0]
+    # descend into oneOf/allOf context to find the most specific message
+    while err.context:
+        err = sorted(err.context, key=lambda e: (-len(e.absolute_path), e.message))[0]
+    key = _key_path(err.absolute_path)
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        known = ", ".join(sorted(err.schema.get("properties", {})))
+        raise ConfigError(
+            _key_path(list(err.absolute_path) + [extra[0]]) if extra else key,
+            f"unknown key {extra} (misspelled?)",
+            f"use one of: {known}",
+        )
+    raise ConfigError(key, err.message, "see workflow/schemas/config.schema.yaml and config/README.md")
+
+
+@dataclass(frozen=True)
+class Construct:
+    name: str
+    label: str
+    items: tuple[str, ...]
+    reverse: tuple[str, ...]
+    scale_type: str
+    scale_min: float | None
+    scale_max: float | None
+    texts: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class MeasurementModel:
+    """Constructs -> items, reverse keys and scales, as the config declares them."""
+
+    constructs: dict  # name -> Construct (in config order)
+    second_order: dict | None  # {'factor', 'label', 'dimensions'} or None
+
+    @classmethod
+    def from_config(cls, config: dict) -> "MeasurementModel":
+        cons = {}
+        for c in config["measurement"]:
+            scale = c["scale"]
+            cons[c["construct"]] = Construct(
+                name=c["construct"],
+                label=c.get("label", c["construct"]),
+                items=tuple(i["id"] for i in c["items"]),
+                reverse=tuple(c.get("reverse") or ()),
+                scale_type=scale["type"],
+                scale_min=scale.get("min"),
+                scale_max=scale.get("max"),
+                texts={i["id"]: i.get("text", "") for i in c["items"]},
+            )
+        return cls(cons, config.get("second_order"))
+
+    def items_of(self, constructs) -> list[str]:
+        return [i for c in constructs for i in self.constructs[c].items]
+
+    def construct_of(self, item: str) -> str:
+        for c in self.constructs.values():
+            if item in c.items:
+                return c.name
+        raise KeyError(item)
+
+    def item_map(self, constructs) -> dict[str, list[str]]:
+        return {c: list(self.constructs[c].items) for c in constructs}
+
+    def reverse_items(self) -> set[str]:
+        return {i for c in self.constructs.values() for i in c.reverse}
+
+    def scale_of(self, item: str) -> Construct:
+        return self.constructs[self.construct_of(item)]
+
+    def item_text(self, item: str) -> str:
+        return self.scale_of(item).texts.get(item, "")
+
+
+def check_config(config: dict) -> MeasurementModel:
+    """Cross-reference checks the schema cannot express. Returns the measurement model."""
+    seen_c, seen_i = {}, {}
+    for k, c in enumerate(config["measurement"]):
+        name = c["construct"]
+        key = f"measurement[{k}]"
+        if name in seen_c:
+            raise ConfigError(f"{key}.construct", f"construct '{name}' is declared twice", "give each construct one entry")
+        seen_c[name] = k
+        ids = [i["id"] for i in c["items"]]
+        if len(ids) < 2:
+            raise ConfigError(
+                f"{key}.items",
+                f"construct '{name}' has {len(ids)} item; a reflective construct needs at least two",
+                "add items or drop the construct",
+            )
+        for j, item in enumerate(ids):
+            if item in seen_i:
+                raise ConfigError(
+                    f"{key}.items[{j}]",
+                    f"item '{item}' is listed in two constructs ('{seen_i[item]}' and '{name}')",
+                    "list each item under exactly one construct",
+                )
+            seen_i[item] = name
+        for r in c.get("reverse") or []:
+            if r not in ids:
+                raise ConfigError(f"{key}.reverse", f"reverse-keyed item '{r}' is not an item of '{name}'", f"use one of {ids}")
+        scale = c["scale"]
+        if scale["type"] == "likert":
+            lo, hi = scale.get("min"), scale.get("max")
+            if lo is None or hi is None or lo != int(lo) or hi != int(hi) or lo >= hi:
+                raise ConfigError(f"{key}.scale", "a likert scale needs integer min < max", "e.g. {type: likert, min: 1, max: 7}")
+        if c.get("reverse") and (scale.get("min") is None or scale.get("max") is None):
+            raise ConfigError(f"{key}.scale", f"reverse-keyed items of '{name}' need scale min and max", "set scale min and max")
+    model = MeasurementModel.from_config(config)
+
+    so = config.get("second_order")
+    if so:
+        for d in so["dimensions"]:
+            if d not in model.constructs:
+                raise ConfigError("second_order.dimensions", f"'{d}' is not a construct of `measurement`", f"use one of {list(model.constructs)}")
+        if so["factor"] in model.constructs:
+            raise ConfigError("second_order.factor", f"'{so['factor']}' is also a first-order construct", "give the second-order factor its own name")
+
+    for study in config["studies"]:
+        if study not in config:
+            raise ConfigError(f"studies", f"'{study}' is listed but the config has no `{study}:` section", f"add a `{study}:` section or drop it from `studies`")
+
+    def need_construct(key, name):
+        if name not in model.constructs:
+            raise ConfigError(key, f"'{name}' is not a construct of `measurement`", f"use one of {list(model.constructs)}")
+
+    for study in ("study2", "study3"):
+        if study not in config["studies"]:
+            continue
+        sc = config[study]
+        if study == "study2":
+            for k, c in enumerate(sc["constructs"]):
+                need_construct(f"study2.constructs[{k}]", c)
+        else:
+            need_construct("study3.outcome", sc["outcome"])
+            for k, m in enumerate(sc["moderators"]):
+                need_construct(f"study3.moderators[{k}]", m)
+            if sc.get("marker"):
+                need_construct("study3.marker", sc["marker"])
+            focal_ok = sc["focal"] in model.constructs or (so and sc["focal"] == so["factor"])
+            if not focal_ok:
+                raise ConfigError("study3.focal", f"'{sc['focal']}' is neither a construct nor the second-order factor", "name a construct or second_order.factor")
+            varnames = [v["column"] for v in sc.get("variables", [])]
+            for k, ctl in enumerate(sc.get("controls", [])):
+                if ctl not in varnames:
+                    raise ConfigError(f"study3.controls[{k}]", f"control '{ctl}' is not declared in study3.variables", "declare it under study3.variables")
+        for k, v in enumerate(sc.get("variables", [])):
+            vk = f"{study}.variables[{k}]"
+            if v["column"] in seen_i:
+                raise ConfigError(vk, f"'{v['column']}' is already an item of '{seen_i[v['column']]}'", "give the variable another column name")
+            if v["type"] == "derived":
+                if not v.get("from") or not v.get("transform"):
+                    raise ConfigError(vk, "a derived variable needs `from` and `transform`", "e.g. {column: log_size, type: derived, from: size, transform: log}")
+                if v["from"] not in [w["column"] for w in sc["variables"]]:
+                    raise ConfigError(f"{vk}.from", f"'{v['from']}' is not a declared variable", "declare the source column first")
+            if v["type"] == "categorical" and not v.get("levels"):
+                raise ConfigError(vk, "a categorical variable needs `levels`", "list the allowed values")
+        ex = sc.get("exclusions") or {}
+        sl = ex.get("straightlining")
+        if sl:
+            for b, block in enumerate(sl["blocks"]):
+                for j, c in enumerate(block):
+                    need_construct(f"{study}.exclusions.straightlining.blocks[{b}][{j}]", c)
+        ac = ex.get("attention_check")
+        if ac and ac["column"] in seen_i:
+            raise ConfigError(f"{study}.exclusions.attention_check.column", f"'{ac['column']}' is a scale item", "name the attention-check column")
+
+    if "study1" in config["studies"]:
+        s1 = config["study1"]
+        if s1.get("source", "segments") == "qdpx" and not s1.get("qdpx"):
+            raise ConfigError("study1.qdpx", "study1.source is 'qdpx' but no .qdpx file is set", "set study1.qdpx or use source: segments")
+        if not so:
+            raise ConfigError("second_order", "Study 1 traces codes to the CRFM dimensions named in second_order.dimensions", "declare second_order")
+    return model
+
+
+def load_config(path, schema_path) -> tuple[dict, MeasurementModel]:
+    config = load_yaml(path)
+    validate_schema(config, schema_path)
+    return config, check_config(config)
+
+
+def config_hash(config: dict) -> str:
+    """sha256 of the canonical JSON of the config (provenance)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
