@@ -15,6 +15,6 @@ include: "workflow/rules/study3.smk"
 
 
 rule all:
+    default_target: True
     input:
         get_final_outputs(),
-    default_target: True

@@ -65,7 +65,8 @@ def apply_exclusions(df: pd.DataFrame, id_column: str, items: list[str], rules: 
     """Apply the rules. Returns (analysed, exclusions, flow) DataFrames.
 
     ``exclusions``: one row per excluded respondent: id, source_line, rule, detail, also_failed.
-    ``flow``: step, n (received, excluded by each rule in order, analysed).
+    ``flow``: step, n: received, then the number excluded by each rule in order, then analysed;
+    received - sum(excluded) = analysed.
     """
     rules = rules or {}
     results = {}
@@ -99,7 +100,7 @@ def apply_exclusions(df: pd.DataFrame, id_column: str, items: list[str], rules: 
     flow = [("received", len(df))]
     for rule in RULE_ORDER:
         if rule in results:
-            flow.append((f"excluded: {rule}", -int((assigned == rule).sum())))
+            flow.append((f"excluded: {rule}", int((assigned == rule).sum())))
     flow.append(("analysed", int((~excluded).sum())))
     flow = pd.DataFrame(flow, columns=["step", "n"])
     analysed = df.loc[~excluded].reset_index(drop=True)

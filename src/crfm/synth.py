@@ -308,8 +308,7 @@ def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None)
             segments,
             codebook,
             p,
-            project_name="crfm-pipeline synthetic Study 1 coding",
-            description=SYNTHETIC_NOTE,
+            project_name=f"crfm-pipeline Study 1 coding - {SYNTHETIC_NOTE}",
         )
         written["study1_qdpx"] = p
     if "study2" in config:

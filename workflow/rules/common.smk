@@ -31,7 +31,9 @@ def get_survey(study):
 def get_study1_raw():
     s1 = config["study1"]
     files = [s1["interviews"], s1["codebook"], get_manifest()]
-    files.append(s1["qdpx"] if s1.get("source", "segments") == "qdpx" else s1["segments"])
+    files.append(
+        s1["qdpx"] if s1.get("source", "segments") == "qdpx" else s1["segments"]
+    )
     return files
 
 

@@ -14,17 +14,17 @@ rule validate_study1:
         interviews="results/study1/validated/interviews.csv",
         segments="results/study1/validated/segments.csv",
         codebook="results/study1/validated/codebook.csv",
-    params:
-        settings=study_settings("study1"),
     log:
         "results/logs/validate_study1.log",
     benchmark:
         "results/benchmarks/validate_study1.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        settings=study_settings("study1"),
     script:
         "../scripts/validate_study1.py"
 

@@ -14,18 +14,18 @@ rule validate_study2:
         data="results/study2/validated/survey.csv",
         exclusions="results/tables/study2_exclusions.csv",
         flow="results/tables/study2_flow.csv",
-    params:
-        study="study2",
-        settings=study_settings("study2"),
     log:
         "results/logs/validate_study2.log",
     benchmark:
         "results/benchmarks/validate_study2.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        study="study2",
+        settings=study_settings("study2"),
     script:
         "../scripts/validate_survey.py"
 

@@ -14,18 +14,18 @@ rule validate_study3:
         data="results/study3/validated/survey.csv",
         exclusions="results/tables/study3_exclusions.csv",
         flow="results/tables/study3_flow.csv",
-    params:
-        study="study3",
-        settings=study_settings("study3"),
     log:
         "results/logs/validate_study3.log",
     benchmark:
         "results/benchmarks/validate_study3.tsv"
+    conda:
+        ENV
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        ENV
+    params:
+        study="study3",
+        settings=study_settings("study3"),
     script:
         "../scripts/validate_survey.py"
 

@@ -1,0 +1,56 @@
+"""Shared fixtures: the repository, its config, and a way to run the workflow in a scratch copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+CONFIG = ROOT / "config/config.yaml"
+DATA = ROOT / "tests/data"
+BAD = ROOT / "tests/bad_inputs"
+
+# What a workflow copy needs: everything tracked except generated material.
+COPY_DIRS = ["config", "envs", "profiles", "resources", "src", "workflow", "tests/data", "tests/bad_inputs"]
+COPY_FILES = ["Snakefile", "pyproject.toml"]
+
+
+def copy_workflow(dest: Path) -> Path:
+    for d in COPY_DIRS:
+        if (ROOT / d).exists():
+            shutil.copytree(ROOT / d, dest / d, ignore=shutil.ignore_patterns("__pycache__", "results", ".snakemake"))
+    for f in COPY_FILES:
+        shutil.copy2(ROOT / f, dest / f)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run the Snakemake of this Python environment in ``workdir``."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture
+def workflow_copy(tmp_path) -> Path:
+    return copy_workflow(tmp_path / "wf")
+
+
+@pytest.fixture(scope="session")
+def config_and_model():
+    from crfm.config import load_config
+
+    return load_config(CONFIG, SCHEMA)

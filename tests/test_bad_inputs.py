@@ -1,0 +1,92 @@
+"""Every malformed input stops the workflow: non-zero exit, a message naming the file, line, column
+and fix, and no partial outputs left behind. Runs the real workflow (Snakemake) on each file."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from conftest import copy_workflow, snakemake
+
+TARGET = {
+    "study1": "results/study1/validated/segments.csv",
+    "study2": "results/study2/validated/survey.csv",
+    "study3": "results/study3/validated/survey.csv",
+}
+
+# (file, config key it replaces, the study, message fragments that must appear)
+DATA_CASES = [
+    ("s2_missing_column.csv", "survey", "study2", ["missing required column(s) ['RCOM3']"]),
+    ("s2_unknown_item.csv", "survey", "study2", ["unknown column(s) ['RCOM7']", "ignore_columns"]),
+    ("s2_out_of_range.csv", "survey", "study2", ["line(s) 5, column 'RSEL2'", "['8'] outside the item's range"]),
+    ("s2_text_in_numeric.csv", "survey", "study2", ["line(s) 6, column 'RINT1'", "non-numeric value(s) ['seven']"]),
+    ("s2_non_integer_likert.csv", "survey", "study2", ["line(s) 7, column 'RCOM2'", "['4.5']", "integer answers"]),
+    ("s2_duplicate_id.csv", "survey", "study2", ["column 'respondent_id'", "duplicate ID(s) ['R003']"]),
+    ("s2_empty.csv", "survey", "study2", ["s2_empty.csv", "the file is empty"]),
+    ("s2_header_only.csv", "survey", "study2", ["header but no data rows"]),
+    ("s2_semicolon.csv", "survey", "study2", ["semicolon-delimited", "comma"]),
+    ("s2_utf16_bom.csv", "survey", "study2", ["UTF-16", "save it as CSV UTF-8"]),
+    ("s2_latin1.csv", "survey", "study2", ["line(s) 4", "not valid UTF-8"]),
+    ("s2_ragged_row.csv", "survey", "study2", ["line(s) 7", "fields where the header has"]),
+    ("s2_duplicate_column.csv", "survey", "study2", ["duplicate column name(s) ['RCOM1']"]),
+    ("s1_segments_unknown_interview.csv", "segments", "study1", ["line(s) 10", "['I99'] not in the interview sheet"]),
+    ("s1_segments_unknown_code.csv", "segments", "study1", ["line(s) 11, column 'code'", "['P_TELEPATHY'] not in the codebook"]),
+    ("s1_segments_double_code.csv", "segments", "study1", ["line(s) 12, 13", "more than one code"]),
+    ("s1_interviews_duplicate_id.csv", "interviews", "study1", ["duplicate ID(s) ['I02']"]),
+    ("s3_unknown_level.csv", "survey", "study3", ["column 'industry'", "['retail'] not among the declared levels"]),
+    ("s3_missing_control.csv", "survey", "study3", ["missing required column(s) ['firm_age']"]),
+]
+
+CONFIG_CASES = [
+    ("config_misspelled_key.yaml", ["study2.purificaton", "misspelled"]),
+    ("config_negative_seed.yaml", ["study2.parallel_analysis.seed", "-7"]),
+    ("config_one_item_construct.yaml", ["'COMP' has 1 item"]),
+    ("config_item_in_two_constructs.yaml", ["item 'RCOM1' is listed in two constructs ('RCOM' and 'RSEL')"]),
+]
+
+
+@pytest.fixture(scope="module")
+def wf(tmp_path_factory):
+    return copy_workflow(tmp_path_factory.mktemp("bad") / "wf")
+
+
+def run_with(wf, study, key, filename, tmp_path):
+    shutil.rmtree(wf / "results", ignore_errors=True)
+    override = tmp_path / "override.yaml"
+    override.write_text(yaml.safe_dump({study: {key: str(wf / "tests/bad_inputs" / filename)}}))
+    return snakemake(wf, TARGET[study], "--cores", "1", "--configfile", str(override))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("filename,key,study,fragments", DATA_CASES, ids=[c[0] for c in DATA_CASES])
+def test_bad_data_stops_the_run(wf, tmp_path, filename, key, study, fragments):
+    res = run_with(wf, study, key, filename, tmp_path)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-2000:]
+    assert filename in out
+    assert "Fix:" in out
+    for frag in fragments:
+        assert frag in out, f"{frag!r} not in output:\n{out[-3000:]}"
+    # no partial outputs of the failed rule
+    assert not list((wf / "results").glob(f"{study}/validated/*.csv")), "partial outputs left behind"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("filename,fragments", CONFIG_CASES, ids=[c[0] for c in CONFIG_CASES])
+def test_bad_config_stops_before_any_job(wf, filename, fragments):
+    shutil.rmtree(wf / "results", ignore_errors=True)
+    res = snakemake(wf, "--cores", "1", "--configfile", str(wf / "tests/bad_inputs" / filename))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0
+    for frag in fragments:
+        assert frag in out, f"{frag!r} not in output:\n{out[-3000:]}"
+    assert not (wf / "results").exists(), "a job ran despite the bad config"
+
+
+@pytest.mark.e2e
+def test_utf8_bom_is_accepted(wf, tmp_path):
+    res = run_with(wf, "study2", "survey", "s2_utf8_bom_ok.csv", tmp_path)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
+    assert (wf / TARGET["study2"]).exists()
