@@ -34,7 +34,7 @@ def _attention(df, rule):
     col, ok = rule["column"], {_norm(v) for v in rule["pass_values"]}
     values = df[col].map(_norm)
     failed = ~values.isin(ok)
-    detail = values.map(lambda v: f"{col} = {'blank' if v is None else v}; pass values {sorted(ok)}")
+    detail = values.map(lambda v: f"{col} = {'blank' if pd.isna(v) else v}; pass values {sorted(ok)}")
     return failed.to_numpy(), detail
 
 

@@ -1,0 +1,79 @@
+"""End to end: the default config on a scratch copy of the repository, as a reviewer would run it."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_workflow, snakemake
+from crfm.outputs import SYNTHETIC_NOTE
+
+# Generated material that legitimately differs between runs (timings, logs of timings).
+VOLATILE = ("logs", "benchmarks")
+
+
+def digests(results: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(results.rglob("*")):
+        rel = p.relative_to(results)
+        if p.is_file() and rel.parts[0] not in VOLATILE:
+            out[str(rel)] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    wf = copy_workflow(tmp_path_factory.mktemp("e2e") / "wf")
+    res = snakemake(wf, "--cores", "2")
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
+    return wf
+
+
+@pytest.mark.e2e
+def test_dry_run_prints_the_full_plan(workflow_copy):
+    res = snakemake(workflow_copy, "-n", "--quiet", "rules")
+    assert res.returncode == 0, res.stderr[-2000:]
+    for rule in ("validate_study1", "validate_study2", "validate_study3", "all"):
+        assert rule in res.stdout
+
+
+@pytest.mark.e2e
+def test_lint_and_format_are_clean(workflow_copy):
+    res = snakemake(workflow_copy, "--lint")
+    assert res.returncode == 0 and "Congratulations" in res.stdout + res.stderr, (res.stdout + res.stderr)[-3000:]
+    fmt = Path(sys.executable).parent / "snakefmt"
+    res = subprocess.run([str(fmt), "--check", "."], cwd=workflow_copy, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.mark.e2e
+def test_every_table_is_labelled_synthetic(full_run):
+    tables = list((full_run / "results").rglob("*.csv"))
+    assert tables
+    for t in tables:
+        assert t.read_text().splitlines()[0] == f"# {SYNTHETIC_NOTE}", t
+
+
+@pytest.mark.e2e
+def test_rerun_is_a_no_op(full_run):
+    res = snakemake(full_run, "-n")
+    assert res.returncode == 0
+    assert "Nothing to be done" in res.stdout + res.stderr
+
+
+@pytest.mark.e2e
+def test_two_clean_runs_are_byte_identical(full_run):
+    first = digests(full_run / "results")
+    shutil.rmtree(full_run / "results")
+    shutil.rmtree(full_run / ".snakemake", ignore_errors=True)
+    res = snakemake(full_run, "--cores", "2")
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
+    second = digests(full_run / "results")
+    assert first.keys() == second.keys()
+    differ = [k for k in first if first[k] != second[k]]
+    assert not differ, f"not deterministic: {differ}"
