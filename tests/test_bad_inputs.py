@@ -90,3 +90,29 @@ def test_utf8_bom_is_accepted(wf, tmp_path):
     res = run_with(wf, "study2", "survey", "s2_utf8_bom_ok.csv", tmp_path)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert (wf / TARGET["study2"]).exists()
+
+
+# Study 1 failures after validation (reliability) and in the REFI-QDA import: (file, overrides, fragments)
+STUDY1_CASES = [
+    ("s1_segments_single_coder.csv", {"segments": "{f}"}, ["only one coder", "C1"]),
+    ("s1_segments_no_overlap.csv", {"segments": "{f}"}, ["share no segment", "C1", "C2"]),
+    ("s1_traversal.qdpx", {"qdpx": "{f}", "source": "qdpx"}, ["../../outside.txt"]),
+    ("s1_billion_laughs.qdpx", {"qdpx": "{f}", "source": "qdpx"}, ["project.qde"]),
+    ("s1_not_a_zip.qdpx", {"qdpx": "{f}", "source": "qdpx"}, ["not a ZIP", "s1_not_a_zip.qdpx"]),
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("filename,overrides,fragments", STUDY1_CASES, ids=[c[0] for c in STUDY1_CASES])
+def test_bad_study1_input_stops_the_run(wf, tmp_path, filename, overrides, fragments):
+    shutil.rmtree(wf / "results", ignore_errors=True)
+    f = str(wf / "tests/bad_inputs" / filename)
+    override = tmp_path / "override.yaml"
+    override.write_text(yaml.safe_dump({"study1": {k: v.format(f=f) for k, v in overrides.items()}}))
+    res = snakemake(wf, "study1", "--cores", "1", "--configfile", str(override))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-2000:]
+    assert "Fix:" in out
+    for frag in fragments:
+        assert frag.lower() in out.lower(), f"{frag!r} not in output:\n{out[-3000:]}"
+    assert not (wf / "results/tables/study1_coding_summary.csv").exists()

@@ -21,13 +21,16 @@ SYNTHETIC_NOTE = (
 FLOAT_FORMAT = "%.10g"
 
 
-def write_table(df: pd.DataFrame, path, *, synthetic: bool, index: bool = False) -> None:
-    """Write ``df`` as CSV; prefix one '# SYNTHETIC DATA ...' line when ``synthetic``."""
+def write_table(df: pd.DataFrame, path, *, synthetic: bool, index: bool = False, notes=()) -> None:
+    """Write ``df`` as CSV; prefix one '# SYNTHETIC DATA ...' line when ``synthetic``, then one
+    '# note: ...' line per table note (method notes that travel with the table to the appendix)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.StringIO()
     if synthetic:
         buf.write(f"# {SYNTHETIC_NOTE}\n")
+    for note in [notes] if isinstance(notes, str) else notes:
+        buf.write("# note: " + " ".join(str(note).split()) + "\n")
     df.to_csv(buf, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
     path.write_text(buf.getvalue(), encoding="utf-8")
 
@@ -42,6 +45,18 @@ def leading_comment_lines(path) -> int:
             else:
                 break
     return n
+
+
+def table_notes(path) -> list[str]:
+    """The '# note: ...' lines of a table written by :func:`write_table`."""
+    notes = []
+    with open(path, encoding="utf-8-sig") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                break
+            if line.startswith("# note: "):
+                notes.append(line[len("# note: ") :].rstrip("\n"))
+    return notes
 
 
 def is_synthetic_table(path) -> bool:

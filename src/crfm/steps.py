@@ -65,10 +65,105 @@ def validate_study1(config: dict, model: MeasurementModel):
         from .qdpx import read_qdpx
 
         check_file(manifest, manifest_path, s1["qdpx"])
-        segs, _codes = read_qdpx(s1["qdpx"])
-        sheet = Sheet(s1["qdpx"], segs.astype(str), np.arange(2, len(segs) + 2))
+        segs = read_qdpx(s1["qdpx"]).segments
+        segs = segs.astype(object).where(segs.notna(), "")
+        sheet = Sheet(s1["qdpx"], segs, np.arange(2, len(segs) + 2))
     else:
         check_file(manifest, manifest_path, s1["segments"])
         sheet = read_sheet(s1["segments"])
     segments = validate_segments(sheet, interviews, codebook)
     return interviews, segments, codebook
+
+
+STUDY1_TABLES = (
+    "informants",
+    "coding_summary",
+    "dimension_by_company",
+    "code_company_share",
+    "saturation",
+    "cooccurrence",
+    "reliability",
+    "reliability_by_code",
+    "traceability",
+)
+
+
+def study1_tables(config: dict, model: MeasurementModel, interviews, segments, codebook, survey_columns=None):
+    """Every Study 1 table, as {name: (DataFrame, notes, write_index)}, plus the saturation result.
+
+    ``survey_columns``: the Study 2 sheet's columns, to cross-check that the item pool is surveyed.
+    """
+    from . import qual
+    from .reliability import intercoder_reliability
+
+    s1 = config["study1"]
+    coder = s1["primary_coder"]
+    dims = list(config["second_order"]["dimensions"])
+    pool = model.items_of(dims)
+    kw = dict(primary_coder=coder)
+    n_iv = len(interviews)
+    out = {}
+    out["informants"] = (qual.informants_table(interviews), [f"{n_iv} interviews."], False)
+    out["coding_summary"] = (
+        qual.coding_summary(segments, interviews, codebook, **kw),
+        [f"Codes of the primary coder ({coder}); share = interviews with the code / {n_iv} interviews."],
+        False,
+    )
+    out["dimension_by_company"] = (
+        qual.dimension_by_company(segments, interviews, codebook, dimensions=dims, **kw),
+        ["Interviews of each company in which the dimension's codes appear."],
+        True,
+    )
+    out["code_company_share"] = (
+        qual.code_company_share(segments, interviews, codebook, **kw),
+        ["Share of each company's interviews in which the code appears."],
+        True,
+    )
+    sat = qual.saturation(segments, interviews, s1["saturation_k"], **kw)
+    where = (
+        f"saturation after interview {sat.saturation_interview} (position {sat.saturation_position}): "
+        f"the next {s1['saturation_k']} interviews bring no new code"
+        if sat.saturation_position is not None
+        else f"no saturation: new codes keep appearing within {s1['saturation_k']} interviews of the end"
+    )
+    out["saturation"] = (sat.table, [f"Interviews in data-collection order; {where}."], False)
+    out["cooccurrence"] = (
+        qual.cooccurrence_jaccard(segments, **kw),
+        ["Jaccard similarity of two codes over interviews: |both| / |either|."],
+        False,
+    )
+    if s1.get("reliability", True):
+        rel = intercoder_reliability(segments, primary_coder=coder, codes=list(codebook["code"]))
+        out["reliability"] = (rel.overall, [rel.table_note], False)
+        out["reliability_by_code"] = (rel.per_code, [rel.table_note], False)
+    trace = qual.traceability(
+        codebook, pool, dims, item_constructs={i: model.construct_of(i) for i in pool}
+    )
+    if survey_columns is not None:
+        qual.cross_check_items(pool, survey_columns, source=config["study2"]["survey"])
+    trace["item_text"] = trace["item"].map(lambda i: model.item_text(i) if isinstance(i, str) and i else "")
+    out["traceability"] = (trace, ["Code -> CRFM dimension -> scale item; function codes give rise to no item."], False)
+    return out, sat
+
+
+def qdpx_crosscheck(config: dict, model: MeasurementModel, interviews, codebook, csv_segments):
+    """Import the REFI-QDA export, validate it like the CSV, derive every Study 1 table from it and
+    compare each with the table derived from the CSV segments. Returns a tidy comparison table."""
+    import numpy as np
+    import pandas as pd
+
+    from .contract import Sheet, validate_segments
+    from .qdpx import read_qdpx
+
+    path = config["study1"]["qdpx"]
+    segs = read_qdpx(path).segments
+    segs = segs.astype(object).where(segs.notna(), "")
+    qdpx_segments = validate_segments(Sheet(path, segs, np.arange(2, len(segs) + 2)), interviews, codebook)
+    a, _ = study1_tables(config, model, interviews, csv_segments, codebook)
+    b, _ = study1_tables(config, model, interviews, qdpx_segments, codebook)
+    rows = []
+    for name in a:
+        ta, tb = a[name][0], b[name][0]
+        same = ta.shape == tb.shape and ta.astype(str).reset_index(drop=True).equals(tb.astype(str).reset_index(drop=True))
+        rows.append({"table": name, "rows_csv": len(ta), "rows_qdpx": len(tb), "identical": bool(same)})
+    return pd.DataFrame(rows), len(qdpx_segments)

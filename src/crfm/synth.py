@@ -308,7 +308,8 @@ def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None)
             segments,
             codebook,
             p,
-            project_name=f"crfm-pipeline Study 1 coding - {SYNTHETIC_NOTE}",
+            project_name="crfm-pipeline Study 1 coding (SYNTHETIC)",
+            description=SYNTHETIC_NOTE,
         )
         written["study1_qdpx"] = p
     if "study2" in config:

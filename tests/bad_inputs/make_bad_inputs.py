@@ -79,3 +79,38 @@ configs = {
 }
 for name, body in configs.items():
     (HERE / name).write_text(yaml.safe_dump(body, sort_keys=False))
+
+# Study 1 reliability: one coder only; two coders who share no segment.
+s1_all = (RAW / "study1_segments.csv").read_text(encoding="utf-8").splitlines()
+write("s1_segments_single_coder.csv", [r for r in s1_all if ",C2," not in r])
+no_overlap = []
+for r in s1_all:
+    if ",C2," in r:
+        cells = r.split(",")
+        cells[1] = cells[1] + "x"
+        r = ",".join(cells)
+    no_overlap.append(r)
+write("s1_segments_no_overlap.csv", no_overlap)
+
+# Hostile REFI-QDA exports.
+import zipfile  # noqa: E402
+
+FIXED = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_members(name, members):
+    with zipfile.ZipFile(HERE / name, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member, data in members:
+            zf.writestr(zipfile.ZipInfo(member, FIXED), data)
+
+
+with zipfile.ZipFile(RAW / "study1_coding.qdpx") as zf:
+    project = zf.read("project.qde")
+zip_members("s1_traversal.qdpx", [("project.qde", project), ("../../outside.txt", b"escape")])
+laughs = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+    + b']>\n<Project xmlns="urn:QDA-XML:project:1.0" name="&lol9;"/>\n'
+)
+zip_members("s1_billion_laughs.qdpx", [("project.qde", laughs)])
+(HERE / "s1_not_a_zip.qdpx").write_bytes(b"this is not a zip archive\n")

@@ -38,12 +38,56 @@ def get_study1_raw():
 
 
 def get_study_outputs(study):
-    return {
-        "study1": STUDY1_OUTPUTS,
-        "study2": STUDY2_OUTPUTS,
-        "study3": STUDY3_OUTPUTS,
-    }[study]
+    if study == "study1":
+        return get_study1_outputs()
+    return {"study2": STUDY2_OUTPUTS, "study3": STUDY3_OUTPUTS}[study]
 
 
 def get_final_outputs():
     return [f for study in config["studies"] for f in get_study_outputs(study)]
+
+
+# --- Study 1 ---
+
+STUDY1_TABLES = [
+    "informants",
+    "coding_summary",
+    "dimension_by_company",
+    "code_company_share",
+    "saturation",
+    "cooccurrence",
+    "reliability",
+    "reliability_by_code",
+    "traceability",
+]
+STUDY1_FIGURES = ["code_heatmap", "saturation", "cooccurrence"]
+
+
+def study1_table_names():
+    if config.get("study1", {}).get("reliability", True):
+        return STUDY1_TABLES
+    return [t for t in STUDY1_TABLES if not t.startswith("reliability")]
+
+
+def get_study1_outputs():
+    out = expand("results/tables/study1_{table}.csv", table=study1_table_names())
+    out += expand(
+        "results/figures/study1_{figure}.{ext}",
+        figure=STUDY1_FIGURES,
+        ext=["png", "pdf"],
+    )
+    out.append("results/study1/summary.json")
+    if get_qdpx_crosscheck():
+        out.append("results/tables/study1_qdpx_crosscheck.csv")
+    return out
+
+
+def get_qdpx_crosscheck():
+    """Rebuild Study 1 from the .qdpx too when both sources are given."""
+    s1 = config.get("study1", {})
+    return bool(s1.get("qdpx")) and s1.get("source", "segments") == "segments"
+
+
+def get_study1_survey(wildcards):
+    """Study 2's sheet, whose columns must hold Study 1's item pool (when Study 2 is configured)."""
+    return {"survey": config["study2"]["survey"]} if "study2" in config else {}

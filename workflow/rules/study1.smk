@@ -1,11 +1,5 @@
 # Study 1: conceptualization, from coded interviews to the coding summary and the item pool.
 
-STUDY1_OUTPUTS = [
-    "results/study1/validated/interviews.csv",
-    "results/study1/validated/segments.csv",
-    "results/study1/validated/codebook.csv",
-]
-
 
 rule validate_study1:
     input:
@@ -29,6 +23,58 @@ rule validate_study1:
         "../scripts/validate_study1.py"
 
 
+rule study1_coding_summary:
+    input:
+        unpack(get_study1_survey),
+        interviews="results/study1/validated/interviews.csv",
+        segments="results/study1/validated/segments.csv",
+        codebook="results/study1/validated/codebook.csv",
+    output:
+        **{t: f"results/tables/study1_{t}.csv" for t in study1_table_names()},
+        heatmap=multiext("results/figures/study1_code_heatmap", ".png", ".pdf"),
+        saturation_plot=multiext("results/figures/study1_saturation", ".png", ".pdf"),
+        cooccurrence_plot=multiext(
+            "results/figures/study1_cooccurrence", ".png", ".pdf"
+        ),
+        summary="results/study1/summary.json",
+    log:
+        "results/logs/study1_coding_summary.log",
+    benchmark:
+        "results/benchmarks/study1_coding_summary.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=study_settings("study1"),
+    script:
+        "../scripts/study1_coding_summary.py"
+
+
+rule study1_qdpx_crosscheck:
+    input:
+        qdpx=config.get("study1", {}).get("qdpx") or [],
+        interviews="results/study1/validated/interviews.csv",
+        segments="results/study1/validated/segments.csv",
+        codebook="results/study1/validated/codebook.csv",
+    output:
+        "results/tables/study1_qdpx_crosscheck.csv",
+    log:
+        "results/logs/study1_qdpx_crosscheck.log",
+    benchmark:
+        "results/benchmarks/study1_qdpx_crosscheck.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=study_settings("study1"),
+    script:
+        "../scripts/study1_qdpx_crosscheck.py"
+
+
 rule study1:
     input:
-        STUDY1_OUTPUTS,
+        get_study1_outputs(),
