@@ -114,3 +114,22 @@ laughs = (
 )
 zip_members("s1_billion_laughs.qdpx", [("project.qde", laughs)])
 (HERE / "s1_not_a_zip.qdpx").write_bytes(b"this is not a zip archive\n")
+
+# Study 2 analysis failures (well-formed files the statistics cannot use).
+s2_full = (RAW / "study2_survey.csv").read_text(encoding="utf-8").splitlines()
+hdr = s2_full[1].split(",")
+
+
+def set_col(rows, col, fn):
+    k = hdr.index(col)
+    out = rows[:2]
+    for r in rows[2:]:
+        cells = r.split(",")
+        cells[k] = fn(cells)
+        out.append(",".join(cells))
+    return out
+
+
+write("s2_zero_variance.csv", set_col(s2_full, "RINT3", lambda c: "4"))
+write("s2_singular.csv", set_col(s2_full, "RCOM2", lambda c: c[hdr.index("RCOM1")]))
+write("s2_too_few_cases.csv", s2_full[:14])

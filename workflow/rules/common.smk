@@ -91,3 +91,46 @@ def get_qdpx_crosscheck():
 def get_study1_survey(wildcards):
     """Study 2's sheet, whose columns must hold Study 1's item pool (when Study 2 is configured)."""
     return {"survey": config["study2"]["survey"]} if "study2" in config else {}
+
+
+# --- Study 2 ---
+
+STUDY2_EXPLORE_TABLES = [
+    "item_analysis",
+    "kmo",
+    "factorability",
+    "parallel_analysis",
+    "efa_loadings",
+    "efa_factor_correlations",
+    "efa_variance",
+    "purification",
+]
+STUDY2_CONFIRM_TABLES = [
+    "fit",
+    "comparisons",
+    "loadings",
+    "factor_correlations",
+    "second_order_loadings",
+    "reliability",
+    "fornell_larcker",
+    "htmt",
+    "common_method",
+    "scale_items",
+]
+STUDY2_OUTPUTS = (
+    [
+        "results/tables/study2_exclusions.csv",
+        "results/tables/study2_flow.csv",
+        "results/study2/retained_items.csv",
+        "results/study2/explore_summary.json",
+        "results/study2/summary.json",
+    ]
+    + expand(
+        "results/tables/study2_{t}.csv", t=STUDY2_EXPLORE_TABLES + STUDY2_CONFIRM_TABLES
+    )
+    + expand(
+        "results/figures/study2_{f}.{ext}",
+        f=["scree", "efa_loadings"],
+        ext=["png", "pdf"],
+    )
+)
