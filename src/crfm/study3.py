@@ -137,3 +137,336 @@ class FastModeration:
             out.append(self(np.flatnonzero(keep)))
             keep[j] = True
         return pd.DataFrame(out)
+
+
+# --- stages ---------------------------------------------------------------------------------------
+
+
+def settings(config: dict) -> dict:
+    s3, so = config["study3"], config.get("second_order")
+    focal = s3["focal"]
+    dims = list(so["dimensions"]) if so and focal == so["factor"] else []
+    return {
+        "id": s3["id_column"],
+        "outcome": s3["outcome"],
+        "focal": focal,
+        "dims": dims,
+        "moderators": list(s3["moderators"]),
+        "marker": s3.get("marker"),
+        "controls": list(s3.get("controls") or []),
+        "bootstrap": {"replicates": 2000, "seed": 0, **(s3.get("bootstrap") or {})},
+        "hypotheses": list(s3.get("hypotheses") or []),
+    }
+
+
+def study_constructs(config: dict, model, retained: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Constructs of the Study 3 measurement model: the focal dimensions with Study 2's retained items,
+    then outcome, moderators and marker with all their items."""
+    st = settings(config)
+    out = {}
+    focal_parts = st["dims"] or [st["focal"]]
+    for c in focal_parts:
+        if c not in retained:
+            raise AnalysisError(f"construct '{c}' has no retained items in Study 2's retained_items.csv")
+        out[c] = list(retained[c])
+    for c in [st["outcome"], *st["moderators"], *([st["marker"]] if st["marker"] else [])]:
+        out.setdefault(c, list(retained.get(c, model.constructs[c].items)))
+    return out
+
+
+def analysis_frame(df: pd.DataFrame, config: dict, constructs: dict[str, list[str]]) -> pd.DataFrame:
+    """ID, composite scores, outcome indicators and controls; one row per analysed firm."""
+    st = settings(config)
+    so = {"factor": st["focal"], "dimensions": st["dims"]} if st["dims"] else None
+    comp = composites(df, constructs, so)
+    frame = pd.concat([df[[st["id"]]], comp, df[constructs[st["outcome"]] + st["controls"]]], axis=1)
+    return frame
+
+
+def measurement(df: pd.DataFrame, config: dict, model, retained: dict[str, list[str]]) -> dict:
+    """CFA of every construct of the study (with the second-order focal factor), reliability, HTMT,
+    descriptives and correlations of the composites with sqrt(AVE) on the diagonal, and the
+    Lindell-Whitney marker-variable adjustment."""
+    from . import psychometrics as pm
+    from .cfa import fit_cfa
+    from .cmv import marker_adjustment
+
+    st = settings(config)
+    constructs = study_constructs(config, model, retained)
+    second = {st["focal"]: st["dims"]} if st["dims"] else None
+    fit = fit_cfa(df, constructs, second_order=second)
+    std = fit.std_loadings_by_factor()
+    cr, av = pm.composite_reliability(std), pm.ave(std)
+    rows = []
+    for c, items in constructs.items():
+        rows.append(
+            {
+                "construct": c,
+                "label": model.constructs[c].label,
+                "n_items": len(items),
+                "alpha": pm.cronbach_alpha(df[items]),
+                "cr": cr[c],
+                "ave": av[c],
+            }
+        )
+    if second:
+        l2 = fit.second_order_loadings["std_all"].tolist()
+        rows.append(
+            {
+                "construct": st["focal"],
+                "label": (config.get("second_order") or {}).get("label", st["focal"]),
+                "n_items": sum(len(constructs[d]) for d in st["dims"]),
+                "alpha": pm.cronbach_alpha(df[[i for d in st["dims"] for i in constructs[d]]]),
+                "cr": pm.composite_reliability(l2),
+                "ave": pm.ave(l2),
+            }
+        )
+    rel = pd.DataFrame(rows)
+    rel["sqrt_ave"] = np.sqrt(rel["ave"])
+    frame = analysis_frame(df, config, constructs)
+    variables = [*st["dims"], st["focal"], st["outcome"], *st["moderators"]] if st["dims"] else [st["focal"], st["outcome"], *st["moderators"]]
+    numeric_controls = [c for c in st["controls"] if pd.api.types.is_numeric_dtype(frame[c])]
+    desc_vars = variables + ([st["marker"]] if st["marker"] else []) + numeric_controls
+    data = frame[desc_vars]
+    desc = pd.DataFrame({"variable": desc_vars, "n": data.notna().sum().to_numpy(), "mean": data.mean().to_numpy(), "sd": data.std(ddof=1).to_numpy()})
+    corr = data.corr()
+    sqrt_ave = rel.set_index("construct")["sqrt_ave"]
+    for v in desc_vars:
+        if v in sqrt_ave.index:
+            corr.loc[v, v] = sqrt_ave[v]
+    corr = corr.reset_index(names="variable")
+    marker_table = None
+    if st["marker"]:
+        marker_table = marker_adjustment(frame, st["marker"], variables)
+    ht = pm.square_to_pairs(pm.htmt(df, constructs), "htmt")
+    return {
+        "fit": fit.fit_table(),
+        "loadings": fit.loadings,
+        "second_order_loadings": fit.second_order_loadings if second else pd.DataFrame(),
+        "reliability": rel,
+        "htmt": ht,
+        "descriptives": desc,
+        "correlations": corr,
+        "marker": marker_table,
+        "frame": frame,
+        "warnings": list(fit.warnings),
+        "n_cfa": int(fit.fit["n"]),
+    }
+
+
+def regressions(frame: pd.DataFrame, config: dict, indicators: list[str]) -> dict:
+    """The composite model, the dimension-level variant and one model per outcome indicator
+    (``indicators``: the outcome's items), for each moderator; simple slopes and Johnson-Neyman for the
+    composite model."""
+    from .regression import johnson_neyman_from_result, jn_curve, simple_slopes
+
+    st = settings(config)
+    y, focal, controls = st["outcome"], st["focal"], st["controls"]
+    coefs, summaries, vifs, dim_coefs, dim_summaries, ind_rows, slopes, jn_rows = [], [], [], [], [], [], [], []
+    results, curves = {}, {}
+    for mod in st["moderators"]:
+        res = moderated_regression(frame, y, focal, mod, controls)
+        results[mod] = res
+        coefs.append(res.coefficients.assign(model="composite", moderator=mod))
+        summaries.append(res.summary.assign(model="composite", moderator=mod))
+        vifs.append(res.vif.assign(moderator=mod))
+        pts = res.moderator_points()
+        slopes.append(simple_slopes(res, focal, mod, at=pts).assign(moderator=mod))
+        jn = johnson_neyman_from_result(res)
+        jn_rows.append(jn.bounds_table().assign(moderator=mod, region=jn.region))
+        fit = res.final_fit
+        inter = interaction_name(focal, mod)
+        cov = fit.cov_params()
+        mvals = res.design[mod] if mod in res.design else frame[mod] - frame[mod].mean()
+        curves[mod] = (
+            jn_curve(fit.params[focal], fit.params[inter], cov.loc[focal, focal], cov.loc[inter, inter], cov.loc[focal, inter], fit.df_resid, (float(mvals.min()), float(mvals.max())), center=float(res.means[mod])),
+            jn,
+        )
+        if st["dims"]:
+            dres = dimension_regression(frame, y, st["dims"], mod, controls)
+            dim_coefs.append(dres.coefficients.assign(model="dimensions", moderator=mod))
+            dim_summaries.append(dres.summary.assign(model="dimensions", moderator=mod))
+        for ind in indicators:
+            ires = moderated_regression(frame, ind, focal, mod, controls)
+            last = ires.coefficients[ires.coefficients["step"] == ires.coefficients["step"].max()]
+            keep = last[last["term"].isin([focal, mod, inter])]
+            r2 = float(ires.summary["r2"].iloc[-1])
+            ind_rows.append(keep.assign(outcome=ind, moderator=mod, r2=r2, n=int(ires.summary["n"].iloc[-1])))
+    return {
+        "coefficients": pd.concat(coefs, ignore_index=True),
+        "summary": pd.concat(summaries, ignore_index=True),
+        "vif": pd.concat(vifs, ignore_index=True),
+        "dimension_coefficients": pd.concat(dim_coefs, ignore_index=True) if dim_coefs else pd.DataFrame(),
+        "dimension_summary": pd.concat(dim_summaries, ignore_index=True) if dim_summaries else pd.DataFrame(),
+        "indicator_models": pd.concat(ind_rows, ignore_index=True) if ind_rows else pd.DataFrame(),
+        "simple_slopes": pd.concat(slopes, ignore_index=True),
+        "johnson_neyman": pd.concat(jn_rows, ignore_index=True),
+        "results": results,
+        "curves": curves,
+    }
+
+
+def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: dict, constructs: dict[str, list[str]]) -> dict:
+    """Latent moderated SEM (semopy): the second-order focal factor (or a first-order one), the
+    outcome, each moderator, and a latent interaction measured by double-mean-centred product
+    indicators (Lin et al. 2010) of the focal dimensions' composites (the focal factor's items when it
+    is first order) with the moderator's items; controls as observed covariates. Listwise complete."""
+    import semopy
+
+    from .regression import build_design, product_indicators
+
+    st = settings(config)
+    y, focal, controls = st["outcome"], st["focal"], st["controls"]
+    rows, fits = [], []
+    for mod in st["moderators"]:
+        x_side = st["dims"] or constructs[focal]
+        x_frame = frame[st["dims"]] if st["dims"] else df[constructs[focal]]
+        data = pd.concat([df[[i for c in constructs for i in constructs[c] if c in (*st["dims"], focal, y, mod)]], x_frame[[c for c in x_frame.columns if c not in df.columns]]], axis=1)
+        data = pd.concat([data, frame[controls]], axis=1)
+        data = data.loc[:, ~data.columns.duplicated()].dropna()
+        prods, names = product_indicators(data, x_side, constructs[mod])
+        ctrl, _ = build_design(data, controls) if controls else (pd.DataFrame(index=data.index), {})
+        ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")
+        original = list(ctrl.columns)  # semopy needs plain names: c0_..., mapped back below
+        ctrl.columns = [f"c{k}_{''.join(ch if ch.isalnum() else '_' for ch in c)}" for k, c in enumerate(original)]
+        label = dict(zip(ctrl.columns, original))
+        data = pd.concat([data, prods, ctrl], axis=1)
+        inter = interaction_name(focal, mod)
+        lines = []
+        if st["dims"]:
+            lines += [f"{d} =~ {' + '.join(constructs[d])}" for d in st["dims"]]
+            lines.append(f"{focal} =~ {' + '.join(st['dims'])}")
+        else:
+            lines.append(f"{focal} =~ {' + '.join(constructs[focal])}")
+        lines.append(f"{y} =~ {' + '.join(constructs[y])}")
+        lines.append(f"{mod} =~ {' + '.join(constructs[mod])}")
+        lines.append(f"{inter} =~ {' + '.join(names)}")
+        lines.append(f"{y} ~ {focal} + {mod} + {inter}" + "".join(f" + {c}" for c in ctrl.columns))
+        desc = "\n".join(lines)
+        m = semopy.Model(desc)
+        res = m.fit(data, obj="MLW")
+        est = m.inspect(std_est=True)
+        paths = est[(est["op"] == "~") & (est["lval"] == y)].copy()
+        for col in ("Estimate", "Est. Std", "Std. Err", "z-value", "p-value"):
+            paths[col] = pd.to_numeric(paths[col], errors="coerce")
+        for _, r in paths.iterrows():
+            rows.append(
+                {
+                    "moderator": mod,
+                    "outcome": y,
+                    "term": label.get(r["rval"], r["rval"]),
+                    "estimate": r["Estimate"],
+                    "std_estimate": r["Est. Std"],
+                    "se": r["Std. Err"],
+                    "z": r["z-value"],
+                    "p": r["p-value"],
+                    "ci_low": r["Estimate"] - 1.959963984540054 * r["Std. Err"],
+                    "ci_high": r["Estimate"] + 1.959963984540054 * r["Std. Err"],
+                }
+            )
+        stats = semopy.calc_stats(m).T.iloc[:, 0]
+        fits.append(
+            {
+                "moderator": mod,
+                "n": len(data),
+                "converged": bool(getattr(res, "success", True)),
+                "chi2": float(stats["chi2"]),
+                "df": float(stats["DoF"]),
+                "cfi": float(stats["CFI"]),
+                "tli": float(stats["TLI"]),
+                "rmsea": float(stats["RMSEA"]),
+                "product_indicators": "; ".join(names),
+            }
+        )
+    return {"paths": pd.DataFrame(rows), "fit": pd.DataFrame(fits)}
+
+
+BOOT_STATS = {
+    "b_focal": "b",
+    "b_interaction": "b",
+    "slope_low": "simple slope at -1 SD",
+    "slope_high": "simple slope at +1 SD",
+    "beta_focal": "beta",
+    "beta_interaction": "beta",
+}
+
+
+def bootstrap_models(frame: pd.DataFrame, config: dict) -> dict[str, FastModeration]:
+    st = settings(config)
+    return {m: FastModeration(frame, st["outcome"], st["focal"], m, st["controls"]) for m in st["moderators"]}
+
+
+def bootstrap_shard(frame: pd.DataFrame, config: dict, shard: int, n_shards: int) -> pd.DataFrame:
+    """Replicates of shard ``shard`` (0-based) of ``n_shards``; stat names '<moderator>:<stat>'."""
+    from .bootstrap import shard_ranges
+
+    st = settings(config)
+    start, stop = shard_ranges(st["bootstrap"]["replicates"], n_shards)[shard]
+    parts = []
+    for mod, fm in bootstrap_models(frame, config).items():
+        part = fm.shard(st["bootstrap"]["seed"], start, stop)
+        part["stat"] = mod + ":" + part["stat"]
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def bootstrap_intervals(frame: pd.DataFrame, config: dict, shards: list[pd.DataFrame]) -> pd.DataFrame:
+    """Combine the shards; percentile and BCa intervals (jackknife acceleration) for every statistic."""
+    from .bootstrap import bootstrap_ci, combine_shards
+
+    st = settings(config)
+    boot = combine_shards(shards, n_replicates=st["bootstrap"]["replicates"])
+    estimates, jacks = {}, []
+    for mod, fm in bootstrap_models(frame, config).items():
+        estimates.update({f"{mod}:{k}": v for k, v in fm().items()})
+        jacks.append(fm.jackknife().add_prefix(f"{mod}:"))
+    ci = bootstrap_ci(boot, estimates, pd.concat(jacks, axis=1))
+    ci.insert(0, "moderator", ci["stat"].str.split(":").str[0])
+    ci["stat"] = ci["stat"].str.split(":").str[1]
+    return ci
+
+
+def hypotheses(config: dict, coefficients: pd.DataFrame, boot_ci: pd.DataFrame, sem_paths: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Each configured hypothesis tested on its term in the final composite model (HC3 t test), with
+    the bootstrap BCa interval and the SEM path beside it. Supported = p < alpha with the predicted
+    sign. Nothing is typed: every number is read from the tables passed in."""
+    st = settings(config)
+    final = coefficients[(coefficients["model"] == "composite")]
+    rows = []
+    for h in st["hypotheses"]:
+        term = h["term"]
+        mods = [m for m in st["moderators"] if term == interaction_name(st["focal"], m)]
+        mod = mods[0] if mods else st["moderators"][0]
+        fm = final[(final["moderator"] == mod)]
+        fm = fm[fm["step"] == fm["step"].max()]
+        hit = fm[fm["term"] == term]
+        if hit.empty:
+            raise AnalysisError(f"hypothesis {h['id']}: term '{term}' is not in the final model (terms: {sorted(fm['term'])})")
+        r = hit.iloc[0]
+        stat = "b_interaction" if mods else ("b_focal" if term == st["focal"] else None)
+        b_ci = boot_ci[(boot_ci["moderator"] == mod) & (boot_ci["stat"] == stat)] if stat else boot_ci.iloc[0:0]
+        sem = sem_paths[(sem_paths["moderator"] == mod) & (sem_paths["term"] == term)] if not sem_paths.empty else sem_paths
+        direction = h["direction"]
+        sign_ok = {"positive": r["b"] > 0, "negative": r["b"] < 0, "nonzero": True}[direction]
+        supported = bool(r["p"] < alpha and sign_ok)
+        rows.append(
+            {
+                "hypothesis": h["id"],
+                "text": h.get("text", ""),
+                "term": term,
+                "direction": direction,
+                "test": f"final hierarchical model, HC3 t test (moderator {mod})",
+                "b": r["b"],
+                "beta": r["beta"],
+                "se": r["se"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "p": r["p"],
+                "bca_low": float(b_ci["bca_low"].iloc[0]) if len(b_ci) else np.nan,
+                "bca_high": float(b_ci["bca_high"].iloc[0]) if len(b_ci) else np.nan,
+                "sem_std_estimate": float(sem["std_estimate"].iloc[0]) if len(sem) else np.nan,
+                "sem_p": float(sem["p"].iloc[0]) if len(sem) else np.nan,
+                "supported": supported,
+            }
+        )
+    return pd.DataFrame(rows)

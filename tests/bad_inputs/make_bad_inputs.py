@@ -133,3 +133,15 @@ def set_col(rows, col, fn):
 write("s2_zero_variance.csv", set_col(s2_full, "RINT3", lambda c: "4"))
 write("s2_singular.csv", set_col(s2_full, "RCOM2", lambda c: c[hdr.index("RCOM1")]))
 write("s2_too_few_cases.csv", s2_full[:14])
+
+# Study 3 analysis failures.
+s3_full = (RAW / "study3_survey.csv").read_text(encoding="utf-8").splitlines()
+hdr3 = s3_full[1].split(",")
+k_age = hdr3.index("firm_age")
+rows3 = s3_full[:2]
+for r in s3_full[2:]:
+    cells = r.split(",")
+    cells[k_age] = "10"
+    rows3.append(",".join(cells))
+write("s3_constant_control.csv", rows3)
+write("s3_too_few_cases.csv", s3_full[:12])

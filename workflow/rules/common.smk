@@ -134,3 +134,59 @@ STUDY2_OUTPUTS = (
         ext=["png", "pdf"],
     )
 )
+
+
+# --- Study 3 ---
+
+STUDY3_REGRESSION_TABLES = [
+    "coefficients",
+    "summary",
+    "vif",
+    "dimension_coefficients",
+    "dimension_summary",
+    "indicator_models",
+    "simple_slopes",
+    "johnson_neyman",
+]
+
+
+def study3_measurement_tables():
+    tables = [
+        "measurement_fit",
+        "measurement_loadings",
+        "second_order_loadings",
+        "reliability",
+        "htmt",
+        "descriptives",
+        "correlations",
+    ]
+    if config.get("study3", {}).get("marker"):
+        tables.append("marker")
+    return tables
+
+
+def get_retained_items():
+    """Study 2's retained items: the DAG edge between the two surveys."""
+    return "results/study2/retained_items.csv"
+
+
+STUDY3_OUTPUTS = (
+    [
+        "results/tables/study3_exclusions.csv",
+        "results/tables/study3_flow.csv",
+        "results/tables/study3_bootstrap_ci.csv",
+        "results/tables/study3_sem_paths.csv",
+        "results/tables/study3_sem_fit.csv",
+        "results/tables/study3_hypotheses.csv",
+        "results/study3/summary.json",
+    ]
+    + expand(
+        "results/tables/study3_{t}.csv",
+        t=study3_measurement_tables() + STUDY3_REGRESSION_TABLES,
+    )
+    + expand(
+        "results/figures/study3_{f}.{ext}",
+        f=["interaction", "johnson_neyman"],
+        ext=["png", "pdf"],
+    )
+)

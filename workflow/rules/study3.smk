@@ -1,10 +1,4 @@
-# Study 3: predictive validation on the firms' survey.
-
-STUDY3_OUTPUTS = [
-    "results/study3/validated/survey.csv",
-    "results/tables/study3_exclusions.csv",
-    "results/tables/study3_flow.csv",
-]
+# Study 3: predictive validation on the firms' survey, reading the items Study 2 retained.
 
 
 rule validate_study3:
@@ -28,6 +22,139 @@ rule validate_study3:
         settings=study_settings("study3"),
     script:
         "../scripts/validate_survey.py"
+
+
+rule study3_measurement:
+    input:
+        data="results/study3/validated/survey.csv",
+        retained=get_retained_items(),
+    output:
+        **{t: f"results/tables/study3_{t}.csv" for t in study3_measurement_tables()},
+        frame="results/study3/analysis_frame.csv",
+    log:
+        "results/logs/study3_measurement.log",
+    benchmark:
+        "results/benchmarks/study3_measurement.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=study_settings("study3"),
+    script:
+        "../scripts/study3_measurement.py"
+
+
+rule study3_regression:
+    input:
+        frame="results/study3/analysis_frame.csv",
+        retained=get_retained_items(),
+    output:
+        **{t: f"results/tables/study3_{t}.csv" for t in STUDY3_REGRESSION_TABLES},
+        interaction_plot=multiext("results/figures/study3_interaction", ".png", ".pdf"),
+        jn_plot=multiext("results/figures/study3_johnson_neyman", ".png", ".pdf"),
+    log:
+        "results/logs/study3_regression.log",
+    benchmark:
+        "results/benchmarks/study3_regression.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=study_settings("study3"),
+    script:
+        "../scripts/study3_regression.py"
+
+
+rule study3_bootstrap_shard:
+    input:
+        frame="results/study3/analysis_frame.csv",
+    output:
+        "results/study3/bootstrap/shard_{scatteritem}.csv",
+    log:
+        "results/logs/study3_bootstrap_shard_{scatteritem}.log",
+    benchmark:
+        "results/benchmarks/study3_bootstrap_shard_{scatteritem}.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+        runtime=20,
+    params:
+        settings=study_settings("study3"),
+    script:
+        "../scripts/study3_bootstrap_shard.py"
+
+
+rule study3_bootstrap_ci:
+    input:
+        frame="results/study3/analysis_frame.csv",
+        shards=gather.bootstrap("results/study3/bootstrap/shard_{scatteritem}.csv"),
+    output:
+        "results/tables/study3_bootstrap_ci.csv",
+    log:
+        "results/logs/study3_bootstrap_ci.log",
+    benchmark:
+        "results/benchmarks/study3_bootstrap_ci.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        settings=study_settings("study3"),
+    script:
+        "../scripts/study3_bootstrap_ci.py"
+
+
+rule study3_sem:
+    input:
+        data="results/study3/validated/survey.csv",
+        frame="results/study3/analysis_frame.csv",
+        retained=get_retained_items(),
+    output:
+        paths="results/tables/study3_sem_paths.csv",
+        fit="results/tables/study3_sem_fit.csv",
+    log:
+        "results/logs/study3_sem.log",
+    benchmark:
+        "results/benchmarks/study3_sem.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=study_settings("study3"),
+    script:
+        "../scripts/study3_sem.py"
+
+
+rule study3_hypotheses:
+    input:
+        coefficients="results/tables/study3_coefficients.csv",
+        summary="results/tables/study3_summary.csv",
+        bootstrap="results/tables/study3_bootstrap_ci.csv",
+        sem="results/tables/study3_sem_paths.csv",
+    output:
+        table="results/tables/study3_hypotheses.csv",
+        summary="results/study3/summary.json",
+    log:
+        "results/logs/study3_hypotheses.log",
+    benchmark:
+        "results/benchmarks/study3_hypotheses.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        settings=study_settings("study3"),
+    script:
+        "../scripts/study3_hypotheses.py"
 
 
 rule study3:
