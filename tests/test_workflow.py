@@ -38,7 +38,7 @@ def full_run(tmp_path_factory):
 def test_dry_run_prints_the_full_plan(workflow_copy):
     res = snakemake(workflow_copy, "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr[-2000:]
-    for rule in ("validate_study1", "validate_study2", "validate_study3", "all"):
+    for rule in ("validate_study1", "study1_coding_summary", "study1_qdpx_crosscheck", "validate_study2", "study2_explore", "study2_confirm", "validate_study3", "study3_measurement", "study3_regression", "study3_bootstrap_shard", "study3_bootstrap_ci", "study3_sem", "study3_hypotheses", "all"):
         assert rule in res.stdout
 
 
