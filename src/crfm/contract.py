@@ -135,6 +135,16 @@ def _unique_ids(sheet: Sheet, col: str) -> None:
         )
 
 
+def _values_in(sheet: Sheet, col: str, allowed, what: str, fix: str) -> None:
+    """Every non-missing value of ``col`` must be in ``allowed``; else name the values and lines."""
+    s = sheet.data[col]
+    bad = (~s.isin(set(allowed)) & ~s.isin(MISSING_TOKENS)).to_numpy()
+    if bad.any():
+        raise InputError(
+            sheet.path, f"value(s) {sorted(set(s[bad]))[:5]} {what}", fix, rows=sheet.line_of(bad), column=col
+        )
+
+
 def _to_number(sheet: Sheet, col: str) -> pd.Series:
     s = sheet.data[col]
     miss = s.map(lambda x: x in MISSING_TOKENS)
@@ -227,16 +237,13 @@ def validate_survey(sheet: Sheet, spec: SurveySpec, model: MeasurementModel) -> 
             out[col] = values
         else:
             s = sheet.data[col]
-            levels = v["levels"]
-            bad = ~s.isin(levels) & ~s.isin(MISSING_TOKENS)
-            if bad.any():
-                raise InputError(
-                    sheet.path,
-                    f"value(s) {sorted(set(s[bad]))[:5]} not among the declared levels {levels}",
-                    "correct the values or add the level to the variable's `levels` in the config",
-                    rows=sheet.line_of(bad.to_numpy()),
-                    column=col,
-                )
+            _values_in(
+                sheet,
+                col,
+                v["levels"],
+                f"not among the declared levels {v['levels']}",
+                "correct the values or add the level to the variable's `levels` in the config",
+            )
             out[col] = s.where(~s.isin(MISSING_TOKENS), None)
     if spec.attention_column:
         out[spec.attention_column] = sheet.data[spec.attention_column].where(
@@ -301,11 +308,7 @@ def validate_codebook(sheet: Sheet, model: MeasurementModel, dimensions: list[st
     _unique_ids(sheet, "code")
     df = sheet.data
     for col, allowed in (("kind", ["practice", "function"]), ("level", ["external", "internal"]), ("dimension", dimensions)):
-        bad = ~df[col].isin(allowed)
-        if bad.any():
-            raise InputError(
-                sheet.path, f"value(s) {sorted(set(df[col][bad]))} not among {allowed}", f"use one of {allowed}", rows=sheet.line_of(bad.to_numpy()), column=col
-            )
+        _values_in(sheet, col, allowed, f"not among {allowed}", f"use one of {allowed}")
     pool = set(model.items_of(dimensions))
     for k, cell in enumerate(df["items"]):
         for item in [x.strip() for x in cell.split(";") if x.strip()]:
@@ -340,24 +343,20 @@ def validate_segments(sheet: Sheet, interviews: pd.DataFrame, codebook: pd.DataF
     _no_unknown(sheet, SEGMENT_COLUMNS + ["excerpt"])
     _no_empty(sheet, SEGMENT_COLUMNS)
     df = sheet.data
-    bad = ~df["interview_id"].isin(set(interviews["interview_id"]))
-    if bad.any():
-        raise InputError(
-            sheet.path,
-            f"interview ID(s) {sorted(set(df['interview_id'][bad]))[:5]} not in the interview sheet",
-            "add the interview to the interview sheet or correct the ID",
-            rows=sheet.line_of(bad.to_numpy()),
-            column="interview_id",
-        )
-    bad = ~df["code"].isin(set(codebook["code"]))
-    if bad.any():
-        raise InputError(
-            sheet.path,
-            f"code(s) {sorted(set(df['code'][bad]))[:5]} not in the codebook",
-            "correct the code or add it to the codebook (config study1.codebook)",
-            rows=sheet.line_of(bad.to_numpy()),
-            column="code",
-        )
+    _values_in(
+        sheet,
+        "interview_id",
+        interviews["interview_id"],
+        "not in the interview sheet",
+        "add the interview to the interview sheet or correct the ID",
+    )
+    _values_in(
+        sheet,
+        "code",
+        codebook["code"],
+        "not in the codebook",
+        "correct the code or add it to the codebook (config study1.codebook)",
+    )
     dup = df.duplicated(["segment_id", "coder"], keep=False).to_numpy()
     if dup.any():
         raise InputError(

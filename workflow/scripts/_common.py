@@ -19,10 +19,34 @@ def run(snakemake, main) -> None:
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+    # Third-party chatter (semopy logs at INFO on the root logger) stays out; our own INFO goes in.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+    logging.getLogger("crfm").setLevel(logging.INFO)
     log = logging.getLogger(f"crfm.{snakemake.rule}")
     try:
         main(snakemake, log)
     except CRFMError as exc:
         log.error("%s", exc)
         sys.exit(1)
+
+
+def study_context(smk, study: str):
+    """What every analysis script of a survey study starts from: config, settings, the synthetic flag,
+    the measurement model, a reader that keeps IDs as text and, when the rule has it as input, Study 2's
+    retained items."""
+    from types import SimpleNamespace
+
+    from crfm.config import MeasurementModel
+    from crfm.outputs import read_table
+    from crfm.steps import is_synthetic
+    from crfm.study3 import read_retained
+
+    config = smk.config
+    id_col = config[study]["id_column"]
+    return SimpleNamespace(
+        config=config,
+        synthetic=is_synthetic(config),
+        model=MeasurementModel.from_config(config),
+        read=lambda path: read_table(path, dtype={id_col: str}),
+        retained=read_retained(read_table(smk.input.retained)) if "retained" in smk.input.keys() else None,
+    )

@@ -1,24 +1,17 @@
 """Study 2, confirmatory stage: rival CFA models, loadings, reliability and validity, common-method
 checks and the scale-items table."""
 
-from _common import run
+from _common import run, study_context
 
 
 def main(smk, log):
     from crfm import study2
-    from crfm.config import MeasurementModel
-    from crfm.outputs import read_table, write_json, write_table
-    from crfm.steps import is_synthetic
-    from crfm.study3 import read_retained
+    from crfm.outputs import write_json, write_table
 
-    config = smk.config
-    id_col = config["study2"]["id_column"]
-    synthetic = is_synthetic(config)
-    model = MeasurementModel.from_config(config)
-    df = read_table(smk.input.data, dtype={id_col: str})
-    samples = read_table(smk.input.samples, dtype={id_col: str})
-    retained = read_retained(read_table(smk.input.retained))
-    r = study2.confirm(df, samples, retained, config, model)
+    ctx = study_context(smk, "study2")
+    config, synthetic = ctx.config, ctx.synthetic
+    samples = ctx.read(smk.input.samples)
+    r = study2.confirm(ctx.read(smk.input.data), samples, ctx.retained, config, ctx.model)
     thr = study2.settings(config)["thresholds"]
     sample = "validation sample" if (samples["sample"] == "validation").any() else "full sample"
     n_used = r["fits"]["correlated"].fit["n"]

@@ -1,20 +1,17 @@
 """Study 2, exploratory stage: item analysis, KMO/Bartlett, parallel analysis, EFA, purification,
 retained items (the input of Study 3)."""
 
-from _common import run
+from _common import run, study_context
 
 
 def main(smk, log):
     from crfm import study2
-    from crfm.config import MeasurementModel
-    from crfm.outputs import read_table, write_json, write_table
-    from crfm.steps import is_synthetic
+    from crfm.outputs import write_json, write_table
 
-    config = smk.config
-    synthetic = is_synthetic(config)
-    model = MeasurementModel.from_config(config)
-    df = read_table(smk.input.data, dtype={config["study2"]["id_column"]: str})
-    r = study2.explore(df, config, model)
+    ctx = study_context(smk, "study2")
+    config, synthetic = ctx.config, ctx.synthetic
+    df = ctx.read(smk.input.data)
+    r = study2.explore(df, config, ctx.model)
     st = study2.settings(config)
     par, efa = r["parallel_analysis"], r["efa_initial"]
     pur = st["purification"]

@@ -2,22 +2,17 @@
 reliability, HTMT, descriptives and correlations with sqrt(AVE), marker-variable adjustment, and the
 composite scores the regressions use."""
 
-from _common import run
+from _common import run, study_context
 
 
 def main(smk, log):
     from crfm import study3
-    from crfm.config import MeasurementModel
-    from crfm.outputs import read_table, write_table
-    from crfm.steps import is_synthetic
+    from crfm.outputs import write_table
 
-    config = smk.config
-    st = study3.settings(config)
-    synthetic = is_synthetic(config)
-    model = MeasurementModel.from_config(config)
-    df = read_table(smk.input.data, dtype={st["id"]: str})
-    retained = study3.read_retained(read_table(smk.input.retained))
-    r = study3.measurement(df, config, model, retained)
+    ctx = study_context(smk, "study3")
+    config, synthetic = ctx.config, ctx.synthetic
+    df = ctx.read(smk.input.data)
+    r = study3.measurement(df, config, ctx.model, ctx.retained)
     ml = f"ML (semopy MLW = lavaan ML), listwise complete n = {r['n_cfa']} of {len(df)} firms; items of the CRFM dimensions: those Study 2 retained."
     warn = [f"WARNING: {w}" for w in r["warnings"]]
     notes = {

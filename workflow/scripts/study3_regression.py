@@ -1,24 +1,20 @@
 """Study 3 hierarchical moderated regression (composite, dimension-level, per indicator), simple slopes,
 Johnson-Neyman region, interaction and Johnson-Neyman plots."""
 
-from _common import run
+from _common import run, study_context
 
 
 def main(smk, log):
     from crfm import study3
-    from crfm.config import MeasurementModel
-    from crfm.outputs import read_table, save_figure, write_table
+    from crfm.outputs import save_figure, write_table
     from crfm.plotting import plt
     from crfm.regression import plot_interaction, plot_johnson_neyman
-    from crfm.steps import is_synthetic
 
-    config = smk.config
+    ctx = study_context(smk, "study3")
+    config, synthetic = ctx.config, ctx.synthetic
     st = study3.settings(config)
-    synthetic = is_synthetic(config)
-    model = MeasurementModel.from_config(config)
-    frame = read_table(smk.input.frame, dtype={st["id"]: str})
-    retained = study3.read_retained(read_table(smk.input.retained))
-    constructs = study3.study_constructs(config, model, retained)
+    frame = ctx.read(smk.input.frame)
+    constructs = study3.study_constructs(config, ctx.model, ctx.retained)
     r = study3.regressions(frame, config, constructs[st["outcome"]])
     hc3 = "OLS with HC3 robust SEs, t(df_resid) inference; focal and moderator mean-centred, interaction = product of the centred variables; beta: coefficients of the refit on z-scored variables (product of z-scores)."
     notes = {
