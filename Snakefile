@@ -12,12 +12,14 @@ configfile: "config/config.yaml"
 # it without changing a single number (replicate i is seeded from (seed, i)).
 scattergather:
     bootstrap=2,
+    design=2,
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/study1.smk"
 include: "workflow/rules/study2.smk"
 include: "workflow/rules/study3.smk"
+include: "workflow/rules/design.smk"
 
 
 rule all:

@@ -215,6 +215,14 @@ def check_config(config: dict) -> MeasurementModel:
         if ac and ac["column"] in seen_i:
             raise ConfigError(f"{study}.exclusions.attention_check.column", f"'{ac['column']}' is a scale item", "name the attention-check column")
 
+    if "design" in config["studies"]:
+        d = config["design"]
+        if d["size"] not in d["sizes"]:
+            raise ConfigError("design.size", f"'{d['size']}' is not one of design.sizes {sorted(d['sizes'])}", "pick a defined size")
+        for key in ("second_order", "study3", "population"):
+            if not config.get(key):
+                raise ConfigError(key, "the design analysis simulates from the population model and the Study 3 setup", f"declare `{key}`")
+
     if "study1" in config["studies"]:
         s1 = config["study1"]
         if s1.get("source", "segments") == "qdpx" and not s1.get("qdpx"):

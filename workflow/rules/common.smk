@@ -40,7 +40,11 @@ def get_study1_raw():
 def get_study_outputs(study):
     if study == "study1":
         return get_study1_outputs()
-    return {"study2": STUDY2_OUTPUTS, "study3": STUDY3_OUTPUTS}[study]
+    return {
+        "study2": STUDY2_OUTPUTS,
+        "study3": STUDY3_OUTPUTS,
+        "design": DESIGN_OUTPUTS,
+    }[study]
 
 
 def get_final_outputs():
@@ -190,3 +194,21 @@ STUDY3_OUTPUTS = (
         ext=["png", "pdf"],
     )
 )
+
+
+# --- Design analysis ---
+
+
+def design_settings_params():
+    """What the simulation depends on (rerun when it changes)."""
+    keys = ["design", "population", "measurement", "second_order", "study3"]
+    return {k: config.get(k) for k in keys}
+
+
+DESIGN_OUTPUTS = [
+    "results/tables/design_power.csv",
+    "results/tables/design_recovery.csv",
+    "results/tables/design_convergence.csv",
+    "results/figures/design_power.png",
+    "results/figures/design_power.pdf",
+]
