@@ -8,6 +8,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 # Study 3's bootstrap runs in this many shards (scatter/gather); `--set-scatter bootstrap=N` changes
 # it without changing a single number (replicate i is seeded from (seed, i)).
 scattergather:
@@ -20,6 +23,7 @@ include: "workflow/rules/study1.smk"
 include: "workflow/rules/study2.smk"
 include: "workflow/rules/study3.smk"
 include: "workflow/rules/design.smk"
+include: "workflow/rules/appendix.smk"
 
 
 rule all:

@@ -48,6 +48,11 @@ def get_study_outputs(study):
 
 
 def get_final_outputs():
+    """The default target: every configured study's outputs, then the appendix over them."""
+    return get_all_study_outputs() + get_appendix_outputs()
+
+
+def get_all_study_outputs():
     return [f for study in config["studies"] for f in get_study_outputs(study)]
 
 
@@ -212,3 +217,92 @@ DESIGN_OUTPUTS = [
     "results/figures/design_power.png",
     "results/figures/design_power.pdf",
 ]
+
+
+# --- Appendix: numbers.json, rendered tables, appendix.{html,tex,pdf}, provenance ---
+
+APPENDIX_OUTPUTS = [
+    "results/numbers.json",
+    "results/provenance.json",
+    "results/appendix/appendix.html",
+    "results/appendix/appendix.tex",
+    "results/appendix/appendix.pdf",
+]
+
+
+def get_appendix_outputs():
+    return APPENDIX_OUTPUTS
+
+
+def get_table_names():
+    """Every table of the configured studies (the stems of their CSVs), sorted."""
+    return sorted(
+        Path(f).stem
+        for f in get_all_study_outputs()
+        if f.startswith("results/tables/") and f.endswith(".csv")
+    )
+
+
+def get_figure_names():
+    return sorted(
+        {
+            Path(f).stem
+            for f in get_all_study_outputs()
+            if f.startswith("results/figures/") and f.endswith(".png")
+        }
+    )
+
+
+def get_rendered_tables(ext):
+    folder = {"html": "html", "tex": "latex"}[ext]
+    return expand(f"results/tables/{folder}/{{t}}.{ext}", t=get_table_names())
+
+
+def get_figures(ext):
+    return expand(f"results/figures/{{f}}.{ext}", f=get_figure_names())
+
+
+def get_summaries(wildcards=None):
+    """The studies' summary files numbers.json reads, by key."""
+    out = {}
+    if "study1" in config["studies"]:
+        out["study1"] = "results/study1/summary.json"
+    if "study2" in config["studies"]:
+        out["study2_explore"] = "results/study2/explore_summary.json"
+        out["study2"] = "results/study2/summary.json"
+    if "study3" in config["studies"]:
+        out["study3"] = "results/study3/summary.json"
+    return out
+
+
+def get_raw_inputs():
+    """Every raw input of the configured studies (sheets, codebook, REFI-QDA export, manifest)."""
+    files = [get_manifest()]
+    if "study1" in config["studies"]:
+        files += get_study1_raw()
+        if get_qdpx_crosscheck():
+            files.append(config["study1"]["qdpx"])
+    for study in ("study2", "study3"):
+        if study in config["studies"]:
+            files += get_survey(study)
+    return sorted(set(files))
+
+
+def get_templates():
+    """The appendix templates: inputs, so that editing one rebuilds the appendix."""
+    root = Path(workflow.basedir) / "workflow/templates"
+    return sorted(str(p) for p in root.rglob("*.j2"))
+
+
+def appendix_settings():
+    """The config the appendix's numbers depend on (labels, thresholds, hypotheses)."""
+    keys = [
+        "studies",
+        "data",
+        "measurement",
+        "second_order",
+        "study1",
+        "study2",
+        "study3",
+    ]
+    return {k: config.get(k) for k in keys if k in config}

@@ -30,11 +30,32 @@ rule study1_coding_summary:
         segments="results/study1/validated/segments.csv",
         codebook="results/study1/validated/codebook.csv",
     output:
-        **{t: f"results/tables/study1_{t}.csv" for t in study1_table_names()},
-        heatmap=multiext("results/figures/study1_code_heatmap", ".png", ".pdf"),
-        saturation_plot=multiext("results/figures/study1_saturation", ".png", ".pdf"),
-        cooccurrence_plot=multiext(
-            "results/figures/study1_cooccurrence", ".png", ".pdf"
+        **{
+            t: report(
+                f"results/tables/study1_{t}.csv",
+                caption=f"../report/study1_{t}.rst",
+                category="Study 1",
+                subcategory="Tables",
+            )
+            for t in study1_table_names()
+        },
+        heatmap=report(
+            multiext("results/figures/study1_code_heatmap", ".png", ".pdf"),
+            caption="../report/study1_code_heatmap.rst",
+            category="Study 1",
+            subcategory="Figures",
+        ),
+        saturation_plot=report(
+            multiext("results/figures/study1_saturation", ".png", ".pdf"),
+            caption="../report/study1_saturation.rst",
+            category="Study 1",
+            subcategory="Figures",
+        ),
+        cooccurrence_plot=report(
+            multiext("results/figures/study1_cooccurrence", ".png", ".pdf"),
+            caption="../report/study1_cooccurrence.rst",
+            category="Study 1",
+            subcategory="Figures",
         ),
         summary="results/study1/summary.json",
     log:
@@ -59,7 +80,12 @@ rule study1_qdpx_crosscheck:
         segments="results/study1/validated/segments.csv",
         codebook="results/study1/validated/codebook.csv",
     output:
-        "results/tables/study1_qdpx_crosscheck.csv",
+        report(
+            "results/tables/study1_qdpx_crosscheck.csv",
+            caption="../report/study1_qdpx_crosscheck.rst",
+            category="Study 1",
+            subcategory="Tables",
+        ),
     log:
         "results/logs/study1_qdpx_crosscheck.log",
     benchmark:

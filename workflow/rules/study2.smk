@@ -6,8 +6,18 @@ rule validate_study2:
         get_survey("study2"),
     output:
         data="results/study2/validated/survey.csv",
-        exclusions="results/tables/study2_exclusions.csv",
-        flow="results/tables/study2_flow.csv",
+        exclusions=report(
+            "results/tables/study2_exclusions.csv",
+            caption="../report/study2_exclusions.rst",
+            category="Study 2",
+            subcategory="Tables",
+        ),
+        flow=report(
+            "results/tables/study2_flow.csv",
+            caption="../report/study2_flow.rst",
+            category="Study 2",
+            subcategory="Tables",
+        ),
     log:
         "results/logs/validate_study2.log",
     benchmark:
@@ -28,11 +38,29 @@ rule study2_explore:
     input:
         data="results/study2/validated/survey.csv",
     output:
-        **{t: f"results/tables/study2_{t}.csv" for t in STUDY2_EXPLORE_TABLES},
+        **{
+            t: report(
+                f"results/tables/study2_{t}.csv",
+                caption=f"../report/study2_{t}.rst",
+                category="Study 2",
+                subcategory="Tables",
+            )
+            for t in STUDY2_EXPLORE_TABLES
+        },
         retained="results/study2/retained_items.csv",
         samples="results/study2/samples.csv",
-        scree=multiext("results/figures/study2_scree", ".png", ".pdf"),
-        heatmap=multiext("results/figures/study2_efa_loadings", ".png", ".pdf"),
+        scree=report(
+            multiext("results/figures/study2_scree", ".png", ".pdf"),
+            caption="../report/study2_scree.rst",
+            category="Study 2",
+            subcategory="Figures",
+        ),
+        heatmap=report(
+            multiext("results/figures/study2_efa_loadings", ".png", ".pdf"),
+            caption="../report/study2_efa_loadings.rst",
+            category="Study 2",
+            subcategory="Figures",
+        ),
         summary="results/study2/explore_summary.json",
     log:
         "results/logs/study2_explore.log",
@@ -55,7 +83,15 @@ rule study2_confirm:
         samples="results/study2/samples.csv",
         retained="results/study2/retained_items.csv",
     output:
-        **{t: f"results/tables/study2_{t}.csv" for t in STUDY2_CONFIRM_TABLES},
+        **{
+            t: report(
+                f"results/tables/study2_{t}.csv",
+                caption=f"../report/study2_{t}.rst",
+                category="Study 2",
+                subcategory="Tables",
+            )
+            for t in STUDY2_CONFIRM_TABLES
+        },
         summary="results/study2/summary.json",
     log:
         "results/logs/study2_confirm.log",

@@ -6,8 +6,18 @@ rule validate_study3:
         get_survey("study3"),
     output:
         data="results/study3/validated/survey.csv",
-        exclusions="results/tables/study3_exclusions.csv",
-        flow="results/tables/study3_flow.csv",
+        exclusions=report(
+            "results/tables/study3_exclusions.csv",
+            caption="../report/study3_exclusions.rst",
+            category="Study 3",
+            subcategory="Tables",
+        ),
+        flow=report(
+            "results/tables/study3_flow.csv",
+            caption="../report/study3_flow.rst",
+            category="Study 3",
+            subcategory="Tables",
+        ),
     log:
         "results/logs/validate_study3.log",
     benchmark:
@@ -29,7 +39,15 @@ rule study3_measurement:
         data="results/study3/validated/survey.csv",
         retained=get_retained_items(),
     output:
-        **{t: f"results/tables/study3_{t}.csv" for t in study3_measurement_tables()},
+        **{
+            t: report(
+                f"results/tables/study3_{t}.csv",
+                caption=f"../report/study3_{t}.rst",
+                category="Study 3",
+                subcategory="Tables",
+            )
+            for t in study3_measurement_tables()
+        },
         frame="results/study3/analysis_frame.csv",
     log:
         "results/logs/study3_measurement.log",
@@ -51,9 +69,27 @@ rule study3_regression:
         frame="results/study3/analysis_frame.csv",
         retained=get_retained_items(),
     output:
-        **{t: f"results/tables/study3_{t}.csv" for t in STUDY3_REGRESSION_TABLES},
-        interaction_plot=multiext("results/figures/study3_interaction", ".png", ".pdf"),
-        jn_plot=multiext("results/figures/study3_johnson_neyman", ".png", ".pdf"),
+        **{
+            t: report(
+                f"results/tables/study3_{t}.csv",
+                caption=f"../report/study3_{t}.rst",
+                category="Study 3",
+                subcategory="Tables",
+            )
+            for t in STUDY3_REGRESSION_TABLES
+        },
+        interaction_plot=report(
+            multiext("results/figures/study3_interaction", ".png", ".pdf"),
+            caption="../report/study3_interaction.rst",
+            category="Study 3",
+            subcategory="Figures",
+        ),
+        jn_plot=report(
+            multiext("results/figures/study3_johnson_neyman", ".png", ".pdf"),
+            caption="../report/study3_johnson_neyman.rst",
+            category="Study 3",
+            subcategory="Figures",
+        ),
     log:
         "results/logs/study3_regression.log",
     benchmark:
@@ -94,7 +130,12 @@ rule study3_bootstrap_ci:
         frame="results/study3/analysis_frame.csv",
         shards=gather.bootstrap("results/study3/bootstrap/shard_{scatteritem}.csv"),
     output:
-        "results/tables/study3_bootstrap_ci.csv",
+        report(
+            "results/tables/study3_bootstrap_ci.csv",
+            caption="../report/study3_bootstrap_ci.rst",
+            category="Study 3",
+            subcategory="Tables",
+        ),
     log:
         "results/logs/study3_bootstrap_ci.log",
     benchmark:
@@ -116,8 +157,18 @@ rule study3_sem:
         frame="results/study3/analysis_frame.csv",
         retained=get_retained_items(),
     output:
-        paths="results/tables/study3_sem_paths.csv",
-        fit="results/tables/study3_sem_fit.csv",
+        paths=report(
+            "results/tables/study3_sem_paths.csv",
+            caption="../report/study3_sem_paths.rst",
+            category="Study 3",
+            subcategory="Tables",
+        ),
+        fit=report(
+            "results/tables/study3_sem_fit.csv",
+            caption="../report/study3_sem_fit.rst",
+            category="Study 3",
+            subcategory="Tables",
+        ),
     log:
         "results/logs/study3_sem.log",
     benchmark:
@@ -140,7 +191,12 @@ rule study3_hypotheses:
         bootstrap="results/tables/study3_bootstrap_ci.csv",
         sem="results/tables/study3_sem_paths.csv",
     output:
-        table="results/tables/study3_hypotheses.csv",
+        table=report(
+            "results/tables/study3_hypotheses.csv",
+            caption="../report/study3_hypotheses.rst",
+            category="Study 3",
+            subcategory="Tables",
+        ),
         summary="results/study3/summary.json",
     log:
         "results/logs/study3_hypotheses.log",
