@@ -41,6 +41,11 @@ def _tables(tmp_path):
         synthetic=True,
     )
     write_table(
+        pd.DataFrame({"construct": ["A", "B", "C"], "A": [0.77, 0.64, 0.58], "B": [0.64, 0.62, 0.55], "C": [0.58, 0.55, 0.76]}),
+        t / "study2_fornell_larcker.csv",
+        synthetic=True,
+    )
+    write_table(
         pd.DataFrame(
             {"construct": ["RCOM", "RSEL", "CRFM"], "alpha": [0.871, 0.857, 0.919], "cr": [0.877, 0.856, 0.835], "ave": [0.589, 0.545, 0.629]}
         ),
@@ -116,6 +121,8 @@ def test_numbers_are_collected_formatted_and_sourced(tmp_path, config_and_model)
     assert n["study2"]["efa"]["bartlett"]["chi2"]["text"] == "1,683.61"
     assert n["study2"]["scale"]["removed_list"]["text"] == "RSEL5, RINT6, RCOM6"
     assert n["study2"]["thresholds"]["ave"]["source"] == "config:study2.thresholds.ave"
+    # B's sqrt(AVE) .62 is below its correlation with A (.64): 2 of 3 pass Fornell-Larcker
+    assert n["study2"]["fornell_larcker"]["passed"]["value"] == 2 and n["study2"]["fornell_larcker"]["constructs"]["value"] == 3
     # the second-order composite is left out of the first-order ranges
     assert n["study3"]["reliability"]["range"]["alpha_max"]["text"] == ".87"
     focal = n["study3"]["moderators"]["COMP"]["focal"]

@@ -60,6 +60,7 @@ def test_provenance_is_deterministic_and_complete(tmp_path, config_and_model):
     assert a["git"] == {"commit": None, "dirty": None}
     assert a["snakemake"] == package_versions()["snakemake"]
     assert a["key_packages"]["xhtml2pdf"] and a["key_packages"]["pandas"]
+    assert a["key_packages"]["crfm"] == __import__("crfm").__version__  # even when run from src/
     assert a["python"]["version"].count(".") == 2 and a["platform"]["system"]
     write_provenance(a, tmp_path / "p1.json")
     write_provenance(b, tmp_path / "p2.json")

@@ -237,6 +237,15 @@ def study2_numbers(book: NumberBook, tables: dict, explore: dict, explore_path: 
         df = read_table(path)
         book.put("study2.factor_r.min", df["r"].min(), "bounded", 2, _src(path, "", "min r"))
         book.put("study2.factor_r.max", df["r"].max(), "bounded", 2, _src(path, "", "max r"))
+    if "study2_fornell_larcker" in tables:
+        path = tables["study2_fornell_larcker"]
+        df = read_table(path).set_index("construct")
+        passed = 0
+        for c in df.index:
+            others = [abs(df.loc[c, o]) for o in df.columns if o != c]
+            passed += int(bool(others) and df.loc[c, c] > max(others))
+        book.put("study2.fornell_larcker.passed", passed, "int", source=_src(path, "", "diagonal > |off-diagonal| (rows)"))
+        book.put("study2.fornell_larcker.constructs", len(df), "int", source=_src(path, "", "rows"))
     if "study2_htmt" in tables:
         path = tables["study2_htmt"]
         df = read_table(path)

@@ -78,6 +78,8 @@ def git_info(repo_dir) -> dict:
 
 
 def collect_provenance(config: dict, raw_inputs, outputs, *, repo_dir, synthetic: bool) -> dict:
+    from . import __version__ as crfm_version
+
     packages = package_versions()
     return {
         "synthetic": bool(synthetic),
@@ -90,7 +92,8 @@ def collect_provenance(config: dict, raw_inputs, outputs, *, repo_dir, synthetic
             "implementation": platform.python_implementation(),
         },
         "snakemake": packages.get("snakemake"),
-        "key_packages": {k: packages.get(_canonical(k)) for k in KEY_PACKAGES},
+        # crfm: the library actually imported (it runs from src/ when not pip-installed)
+        "key_packages": {k: crfm_version if k == "crfm" else packages.get(_canonical(k)) for k in KEY_PACKAGES},
         "packages": packages,
         "platform": {
             "system": platform.system(),
