@@ -163,12 +163,6 @@ def test_slurm_profile_entries_are_valid_and_commented(workflow_copy):
         assert all(p in line for p in PLACEHOLDERS), line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="profiles/default (the automatic workflow profile) sets default-resources, which overrides "
-    "profiles/slurm's whole default-resources block, so --profile profiles/slurm drops account and partition; "
-    "use --workflow-profile profiles/slurm until profiles/default stops setting default-resources",
-)
 def test_profile_flag_carries_account_and_partition(workflow_copy):
     for line in planned_resources(workflow_copy, "--profile", "profiles/slurm"):
         assert all(p in line for p in PLACEHOLDERS), line
