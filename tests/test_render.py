@@ -87,8 +87,8 @@ def test_mixed_statistic_rows_get_their_own_format():
 
 def test_unregistered_tables_show_every_column_with_inferred_formats():
     df = pd.DataFrame({"cell": ["a", "b"], "n_reps": [50, 50], "power": [0.81, 0.432], "p_value": [0.01, 0.5], "ok": [True, False]})
-    t = build_table(df, "design_power", number="D.1")
-    assert t.title == "Power"
+    t = build_table(df, "design_extra_power", number="D.1")
+    assert t.title == "Extra power"
     assert [h for h, _ in t.headers] == ["cell", "n_reps", "power", "p_value", "ok"]
     assert t.rows[0] == ["a", "50", "0.81", ".010", "Yes"]
 

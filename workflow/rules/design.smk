@@ -25,11 +25,22 @@ rule design_summary:
     input:
         shards=gather.design("results/design/shard_{scatteritem}.csv"),
     output:
-        power="results/tables/design_power.csv",
-        recovery="results/tables/design_recovery.csv",
-        convergence="results/tables/design_convergence.csv",
+        **{
+            t: report(
+                f"results/tables/design_{t}.csv",
+                caption=f"../report/design_{t}.rst",
+                category="Design analysis",
+                subcategory="Tables",
+            )
+            for t in ["power", "recovery", "convergence"]
+        },
         replications="results/design/replications.csv",
-        figure=multiext("results/figures/design_power", ".png", ".pdf"),
+        figure=report(
+            multiext("results/figures/design_power", ".png", ".pdf"),
+            caption="../report/design_power.rst",
+            category="Design analysis",
+            subcategory="Figures",
+        ),
     log:
         "results/logs/design_summary.log",
     benchmark:
