@@ -41,9 +41,9 @@ def _png(path, w=40, h=20):
 
 def _context(tmp_path, *, synthetic=True, label="Power"):
     tables = tmp_path / "tables"
-    write_table(pd.DataFrame({"cell": [label], "power": [0.81]}), tables / "design_power.csv", synthetic=synthetic)
+    write_table(pd.DataFrame({"cell": [label], "power": [0.81]}), tables / "design_extra_power.csv", synthetic=synthetic)
     index_path = tmp_path / "index.json"
-    render_tables([tables / "design_power.csv"], tmp_path / "html", tmp_path / "latex", index_path)
+    render_tables([tables / "design_extra_power.csv"], tmp_path / "html", tmp_path / "latex", index_path)
     fig = _png(tmp_path / "design_power.png")
     numbers = {"synthetic": synthetic, "studies": ["design"], "count": 0, "numbers": {}}
     provenance = {
@@ -103,7 +103,7 @@ def test_html_appendix_is_self_contained_and_labelled_only_when_synthetic(tmp_pa
     ctx = _context(tmp_path, label=HOSTILE)
     html = render_html(TEMPLATES, ctx)
     assert SYNTHETIC_NOTE.replace("&", "&amp;") in html and 'id="synthetic-banner"' in html
-    assert 'id="tab-design_power"' in html and 'src="data:image/png;base64,' in html
+    assert 'id="tab-design_extra_power"' in html and 'src="data:image/png;base64,' in html
     assert "<script" not in html and "&lt;script&gt;" in html
     assert "http://" not in html and "https://" not in html and "<link" not in html
     assert "Provenance" in html and "resources/raw/a_b.csv" in html

@@ -222,21 +222,16 @@ def study2_numbers(book: NumberBook, tables: dict, explore: dict, explore_path: 
             book.put(f"{key}.p", r["p"], "p", 3, _src(path, where, "p"))
     if "study2_reliability" in tables:
         _reliability(book, "study2", tables["study2_reliability"])
-    if "study2_loadings" in tables:
-        path = tables["study2_loadings"]
-        df = read_table(path)
-        book.put("study2.loadings.min", df["std_all"].min(), "bounded", 2, _src(path, "", "min std_all"))
-        book.put("study2.loadings.max", df["std_all"].max(), "bounded", 2, _src(path, "", "max std_all"))
-    if "study2_second_order_loadings" in tables:
-        path = tables["study2_second_order_loadings"]
-        df = read_table(path)
-        book.put("study2.second_order.min", df["std_all"].min(), "bounded", 2, _src(path, "", "min std_all"))
-        book.put("study2.second_order.max", df["std_all"].max(), "bounded", 2, _src(path, "", "max std_all"))
-    if "study2_factor_correlations" in tables:
-        path = tables["study2_factor_correlations"]
-        df = read_table(path)
-        book.put("study2.factor_r.min", df["r"].min(), "bounded", 2, _src(path, "", "min r"))
-        book.put("study2.factor_r.max", df["r"].max(), "bounded", 2, _src(path, "", "max r"))
+    for table, key, col in (
+        ("study2_loadings", "study2.loadings", "std_all"),
+        ("study2_second_order_loadings", "study2.second_order", "std_all"),
+        ("study2_factor_correlations", "study2.factor_r", "r"),
+    ):
+        if table in tables:
+            path = tables[table]
+            df = read_table(path)
+            book.put(f"{key}.min", df[col].min(), "bounded", 2, _src(path, "", f"min {col}"))
+            book.put(f"{key}.max", df[col].max(), "bounded", 2, _src(path, "", f"max {col}"))
     if "study2_fornell_larcker" in tables:
         path = tables["study2_fornell_larcker"]
         df = read_table(path).set_index("construct")

@@ -49,6 +49,15 @@ class TableSpec:
 
 # --- columns shared by several tables ---------------------------------------------------------
 
+RELIABILITY = (
+    Col("construct", "Construct"),
+    Col("label", "Label", wide=True),
+    Col("n_items", "Items", "int"),
+    Col("alpha", "*α*", "bounded", 2),
+    Col("cr", "CR", "bounded", 2),
+    Col("ave", "AVE", "bounded", 2),
+    Col("sqrt_ave", "√AVE", "bounded", 2),
+)
 MODEL_NAMES = {"one_factor": "One factor", "correlated": "Correlated factors", "second_order": "Second order"}
 FIT = (
     Col("model", "Model", values=MODEL_NAMES),
@@ -346,13 +355,7 @@ TABLES: dict[str, TableSpec] = {
     "study2_reliability": TableSpec(
         "Reliability and convergent validity",
         (
-            Col("construct", "Construct"),
-            Col("label", "Label", wide=True),
-            Col("n_items", "Items", "int"),
-            Col("alpha", "*α*", "bounded", 2),
-            Col("cr", "CR", "bounded", 2),
-            Col("ave", "AVE", "bounded", 2),
-            Col("sqrt_ave", "√AVE", "bounded", 2),
+            *RELIABILITY,
             Col("alpha_pass", "*α* passes", "bool"),
             Col("cr_pass", "CR passes", "bool"),
             Col("ave_pass", "AVE passes", "bool"),
@@ -411,15 +414,7 @@ TABLES: dict[str, TableSpec] = {
     "study3_second_order_loadings": TableSpec("Measurement model: second-order loadings", SECOND_ORDER),
     "study3_reliability": TableSpec(
         "Measurement model: reliability and convergent validity",
-        (
-            Col("construct", "Construct"),
-            Col("label", "Label", wide=True),
-            Col("n_items", "Items", "int"),
-            Col("alpha", "*α*", "bounded", 2),
-            Col("cr", "CR", "bounded", 2),
-            Col("ave", "AVE", "bounded", 2),
-            Col("sqrt_ave", "√AVE", "bounded", 2),
-        ),
+        RELIABILITY,
         extra_notes=("CR = composite reliability; AVE = average variance extracted.",),
     ),
     "study3_htmt": TableSpec(
