@@ -49,6 +49,33 @@ def workflow_copy(tmp_path) -> Path:
     return copy_workflow(tmp_path / "wf")
 
 
+# Holzinger & Swineford (1939) and the lavaan/psych/semTools reference numbers for it.
+HS_MODEL = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+HS_ITEMS = [f"x{i}" for i in range(1, 10)]
+
+
+@pytest.fixture(scope="session")
+def hs():
+    import pandas as pd
+
+    return pd.read_csv(DATA / "hs1939.csv")
+
+
+@pytest.fixture(scope="session")
+def ref() -> dict:
+    import json
+
+    return json.loads((DATA / "lavaan_hs1939.json").read_text())
+
+
+def run_target(tmp_path_factory, name: str, *args: str) -> Path:
+    """A scratch copy of the workflow with ``snakemake <args> --cores 2`` run in it (must succeed)."""
+    wf = copy_workflow(tmp_path_factory.mktemp(name) / "wf")
+    res = snakemake(wf, *args, "--cores", "2")
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
+    return wf
+
+
 @pytest.fixture(scope="session")
 def config_and_model():
     from crfm.config import load_config

@@ -3,9 +3,7 @@ simulated data, improper-solution flags, and bad-input errors."""
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,19 +14,8 @@ from crfm import cfa
 from crfm.errors import AnalysisError
 from crfm.psychometrics import ave, composite_reliability
 
-DATA = Path(__file__).parent / "data"
-HS_MODEL = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
-ITEMS = [f"x{i}" for i in range(1, 10)]
-
-
-@pytest.fixture(scope="module")
-def hs() -> pd.DataFrame:
-    return pd.read_csv(DATA / "hs1939.csv")
-
-
-@pytest.fixture(scope="module")
-def ref() -> dict:
-    return json.loads((DATA / "lavaan_hs1939.json").read_text())
+from conftest import HS_ITEMS as ITEMS  # noqa: E402
+from conftest import HS_MODEL  # noqa: E402
 
 
 @pytest.fixture(scope="module")

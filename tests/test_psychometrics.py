@@ -3,8 +3,6 @@ lavaan_hs1939.json), scipy / factor_analyzer / scikit-learn implementations, and
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,19 +12,8 @@ from scipy import stats
 from crfm import psychometrics as ps
 from crfm.errors import AnalysisError
 
-DATA = Path(__file__).parent / "data"
-HS_MODEL = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
-ITEMS = [f"x{i}" for i in range(1, 10)]
-
-
-@pytest.fixture(scope="module")
-def hs() -> pd.DataFrame:
-    return pd.read_csv(DATA / "hs1939.csv")
-
-
-@pytest.fixture(scope="module")
-def ref() -> dict:
-    return json.loads((DATA / "lavaan_hs1939.json").read_text())
+from conftest import HS_ITEMS as ITEMS  # noqa: E402
+from conftest import HS_MODEL  # noqa: E402
 
 
 def _pair(ref_dict: dict, a: str, b: str) -> float:

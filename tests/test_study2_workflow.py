@@ -9,7 +9,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import DATA, ROOT, copy_workflow, snakemake
+from conftest import DATA, ROOT, run_target, snakemake
 from crfm.outputs import read_table, table_notes
 
 REF = json.loads((DATA / "lavaan_hs1939.json").read_text())
@@ -17,18 +17,12 @@ REF = json.loads((DATA / "lavaan_hs1939.json").read_text())
 
 @pytest.fixture(scope="module")
 def hs_run(tmp_path_factory):
-    wf = copy_workflow(tmp_path_factory.mktemp("hs") / "wf")
-    res = snakemake(wf, "study2", "--cores", "2", "--configfile", "config/examples/hs1939.yaml")
-    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    return wf / "results/tables"
+    return run_target(tmp_path_factory, "hs", "study2", "--configfile", "config/examples/hs1939.yaml") / "results/tables"
 
 
 @pytest.fixture(scope="module")
 def synthetic_run(tmp_path_factory):
-    wf = copy_workflow(tmp_path_factory.mktemp("s2") / "wf")
-    res = snakemake(wf, "study2", "--cores", "2")
-    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    return wf
+    return run_target(tmp_path_factory, "s2", "study2")
 
 
 @pytest.mark.e2e

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import ROOT, copy_workflow, snakemake
+from conftest import ROOT, run_target, snakemake
 from crfm.outputs import read_table
 
 POP = yaml.safe_load((ROOT / "config/config.yaml").read_text())["population"]["study3"]["effects"]
@@ -16,10 +16,7 @@ POP = yaml.safe_load((ROOT / "config/config.yaml").read_text())["population"]["s
 
 @pytest.fixture(scope="module")
 def run3(tmp_path_factory):
-    wf = copy_workflow(tmp_path_factory.mktemp("s3") / "wf")
-    res = snakemake(wf, "study3", "--cores", "2")
-    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    return wf
+    return run_target(tmp_path_factory, "s3", "study3")
 
 
 @pytest.mark.e2e

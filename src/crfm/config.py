@@ -168,7 +168,7 @@ def check_config(config: dict) -> MeasurementModel:
 
     for study in config["studies"]:
         if study not in config:
-            raise ConfigError(f"studies", f"'{study}' is listed but the config has no `{study}:` section", f"add a `{study}:` section or drop it from `studies`")
+            raise ConfigError("studies", f"'{study}' is listed but the config has no `{study}:` section", f"add a `{study}:` section or drop it from `studies`")
 
     def need_construct(key, name):
         if name not in model.constructs:
