@@ -32,8 +32,9 @@ def copy_workflow(dest: Path) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the Snakemake of this Python environment in ``workdir``."""
-    env = dict(os.environ, PYTHONHASHSEED="0")
+    """Run the Snakemake of this Python environment in ``workdir``. PYTHONHASHSEED is left random, as
+    for a reviewer, so the determinism tests see any dependence on set or dict-of-set ordering."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
         cwd=workdir,
@@ -74,6 +75,21 @@ def run_target(tmp_path_factory, name: str, *args: str) -> Path:
     res = snakemake(wf, *args, "--cores", "2")
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     return wf
+
+
+def expect_failure(wf: Path, target: str, overrides: dict, fragments, config_path: Path, ignore_case: bool = False) -> str:
+    """Run ``target`` with ``overrides`` merged over the config (written to ``config_path``); the run
+    must fail and its output name every fragment. Returns the output."""
+    import yaml
+
+    config_path.write_text(yaml.safe_dump(overrides))
+    res = snakemake(wf, target, "--cores", "1", "--configfile", str(config_path))
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-2000:]
+    fold = str.lower if ignore_case else str
+    for frag in fragments:
+        assert fold(frag) in fold(out), f"{frag!r} not in output:\n{out[-3000:]}"
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -194,9 +194,22 @@ def model_description(
     {higher-order factor: [constructs]} adds ``g =~ c1 + c2 + c3``. ``one_factor=True`` loads every
     item on a single factor named ``one_factor_name`` (the common-method / unidimensional rival).
     """
-    first, higher = _normalise_structure(constructs, second_order, one_factor, one_factor_name)
+    return _description(*_normalise_structure(constructs, second_order, one_factor, one_factor_name))
+
+
+def _description(first: Mapping[str, list], higher: Mapping[str, list]) -> str:
+    """Measurement lines, then the covariances of the exogenous factors written out explicitly.
+
+    semopy frees those covariances itself, but orients each pair by set iteration order, which
+    depends on Python's string-hash seed: the parameter order (and the last digits of every estimate)
+    would change from process to process. Declared here, in sorted order, the model is the same and
+    the numbers are byte-identical for any PYTHONHASHSEED.
+    """
     lines = [f"{f} =~ {' + '.join(items)}" for f, items in first.items()]
     lines += [f"{g} =~ {' + '.join(subs)}" for g, subs in higher.items()]
+    under = {c for subs in higher.values() for c in subs}
+    exogenous = sorted([*higher, *(f for f in first if f not in under)])
+    lines += [f"{a} ~~ {b}" for k, a in enumerate(exogenous) for b in exogenous[k + 1 :]]
     return "\n".join(lines)
 
 
@@ -633,10 +646,7 @@ def fit_cfa(
     non-numeric items, zero variance, too few complete cases, singular covariance matrix).
     """
     first, higher = _normalise_structure(constructs, second_order, one_factor, one_factor_name)
-    desc = "\n".join(
-        [f"{f} =~ {' + '.join(i)}" for f, i in first.items()]
-        + [f"{g} =~ {' + '.join(s)}" for g, s in higher.items()]
-    )
+    desc = _description(first, higher)
     if label is None:
         label = "one_factor" if one_factor else ("second_order" if higher else "correlated")
     t = _template(desc, first, higher)
