@@ -9,7 +9,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import DATA, ROOT, run_target, snakemake
+from conftest import DATA, ROOT, expect_failure, run_target
 from crfm.outputs import read_table, table_notes
 
 REF = json.loads((DATA / "lavaan_hs1939.json").read_text())
@@ -112,11 +112,5 @@ BAD = [
 def test_analysis_failures_name_the_item_or_construct(synthetic_run, tmp_path, override, fragments):
     wf = synthetic_run
     shutil.rmtree(wf / "results/study2", ignore_errors=True)
-    cfg = tmp_path / "o.yaml"
-    cfg.write_text(yaml.safe_dump({"study2": override}))
-    res = snakemake(wf, "study2", "--cores", "1", "--configfile", str(cfg))
-    out = res.stdout + res.stderr
-    assert res.returncode != 0
-    for frag in fragments:
-        assert frag in out, f"{frag!r} not in:\n{out[-3000:]}"
+    expect_failure(wf, "study2", {"study2": override}, fragments, tmp_path / "o.yaml")
     assert not (wf / "results/study2/retained_items.csv").exists()

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import cfa  # cheap: semopy itself is imported on the first fit
 from .config import MeasurementModel
 from .errors import CRFMError
 
@@ -80,8 +81,6 @@ class Simulator:
         self.effects = dict(pop["study3"]["effects"])
         self.scale2 = pop["study2"].get("likert_scale", 1.4)
         self.scale3 = pop["study3"].get("likert_scale", 1.4)
-        # population standardized loadings of the continuous responses (recovery targets)
-        self.targets = dict(self.lam)
 
     @staticmethod
     def _likert(x, scale):
@@ -140,13 +139,11 @@ def moderated_ols(crfm, comp, perf):
 
 def replicate(sim: Simulator, cell: dict, i: int, seed: int) -> dict:
     """One replication (global index i) of one grid cell."""
-    from .cfa import fit_cfa
-
     rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
     row = {"replicate": i, "cell": cell["cell"], "n": cell["n"], "interaction": cell["interaction"]}
     data = sim.study2(cell["n"], rng)
     try:
-        fit = fit_cfa(data, sim.items, compute_se=True, warn=False)
+        fit = cfa.fit_cfa(data, sim.items, compute_se=True, warn=False)
         row.update(
             cfa_converged=bool(fit.converged),
             cfa_proper=bool(fit.proper),
@@ -157,7 +154,7 @@ def replicate(sim: Simulator, cell: dict, i: int, seed: int) -> dict:
         )
         load = fit.loadings.set_index("item")
         est = load["std_all"].to_numpy(float)
-        target = np.array([sim.targets[i] for i in load.index])
+        target = np.array([sim.lam[i] for i in load.index])  # population loadings of the continuous responses
         inside = (load["ci_lower"].to_numpy(float) <= target) & (target <= load["ci_upper"].to_numpy(float))
         row.update(loading_bias=float(np.mean(est - target)), loading_sq_error=float(np.mean((est - target) ** 2)), loading_coverage=float(np.mean(inside)))
     except (CRFMError, np.linalg.LinAlgError, ValueError) as exc:

@@ -71,6 +71,13 @@ def _src(path, where: str = "", col: str = "") -> str:
     return f"{Path(path).as_posix()}" + (f" [{loc}]" if loc else "")
 
 
+def _column_max(book, tables: dict, table: str, key: str, col: str) -> None:
+    """Quote the largest value of one column of a table, when the table exists."""
+    if table in tables:
+        path = tables[table]
+        book.put(key, read_table(path)[col].max(), "num", 2, _src(path, "", f"max {col}"))
+
+
 def _row(df, **match):
     sel = df
     for k, v in match.items():
@@ -241,10 +248,7 @@ def study2_numbers(book: NumberBook, tables: dict, explore: dict, explore_path: 
             passed += int(bool(others) and df.loc[c, c] > max(others))
         book.put("study2.fornell_larcker.passed", passed, "int", source=_src(path, "", "diagonal > |off-diagonal| (rows)"))
         book.put("study2.fornell_larcker.constructs", len(df), "int", source=_src(path, "", "rows"))
-    if "study2_htmt" in tables:
-        path = tables["study2_htmt"]
-        df = read_table(path)
-        book.put("study2.htmt.max", df["htmt"].max(), "num", 2, _src(path, "", "max htmt"))
+    _column_max(book, tables, "study2_htmt", "study2.htmt.max", "htmt")
     if "study2_common_method" in tables:
         path = tables["study2_common_method"]
         df = read_table(path)
@@ -265,13 +269,8 @@ def study3_numbers(book: NumberBook, tables: dict, config: dict) -> None:
         _fit_row(book, "study3.measurement", r, path, f"model={r['model']}")
     if "study3_reliability" in tables:
         _reliability(book, "study3", tables["study3_reliability"])
-    if "study3_htmt" in tables:
-        path = tables["study3_htmt"]
-        df = read_table(path)
-        book.put("study3.htmt.max", df["htmt"].max(), "num", 2, _src(path, "", "max htmt"))
-    if "study3_vif" in tables:
-        path = tables["study3_vif"]
-        book.put("study3.vif.max", read_table(path)["vif"].max(), "num", 2, _src(path, "", "max vif"))
+    _column_max(book, tables, "study3_htmt", "study3.htmt.max", "htmt")
+    _column_max(book, tables, "study3_vif", "study3.vif.max", "vif")
     if "study3_marker" in tables:
         path = tables["study3_marker"]
         df = read_table(path)

@@ -784,6 +784,12 @@ def johnson_neyman_from_result(result: HierarchicalResult, alpha: float = 0.05) 
     return johnson_neyman(**kw, alpha=alpha, mod_range=rng, center=center)
 
 
+def jn_curve_from_result(result: HierarchicalResult, alpha: float = 0.05, n_points: int = 201) -> pd.DataFrame:
+    """:func:`jn_curve` for the final step of ``result`` over the observed (centred) moderator range."""
+    kw, rng, center = _jn_inputs(result)
+    return jn_curve(**kw, mod_range=rng, alpha=alpha, n_points=n_points, center=center)
+
+
 def jn_curve(
     b1: float,
     b3: float,

@@ -48,11 +48,22 @@ def validate_survey_study(config: dict, model: MeasurementModel, study: str):
     return analysed, exclusions, flow
 
 
-def validate_study1(config: dict, model: MeasurementModel):
-    """Check the interview sheet, the codebook and the coded segments (CSV or REFI-QDA export)."""
+def qdpx_sheet(path):
+    """A REFI-QDA export's coded segments as a sheet the data contract checks like the CSV's (the
+    'line' of a segment is its position in the export, counting a header as line 1)."""
     import numpy as np
 
-    from .contract import Sheet, validate_codebook, validate_interviews, validate_segments
+    from .contract import Sheet
+    from .qdpx import read_qdpx
+
+    segs = read_qdpx(path).segments
+    segs = segs.astype(object).where(segs.notna(), "")
+    return Sheet(str(path), segs, np.arange(2, len(segs) + 2))
+
+
+def validate_study1(config: dict, model: MeasurementModel):
+    """Check the interview sheet, the codebook and the coded segments (CSV or REFI-QDA export)."""
+    from .contract import validate_codebook, validate_interviews, validate_segments
 
     s1 = config["study1"]
     manifest_path = config["data"]["manifest"]
@@ -62,12 +73,8 @@ def validate_study1(config: dict, model: MeasurementModel):
     check_file(manifest, manifest_path, s1["interviews"])
     interviews = validate_interviews(read_sheet(s1["interviews"]))
     if s1.get("source", "segments") == "qdpx":
-        from .qdpx import read_qdpx
-
         check_file(manifest, manifest_path, s1["qdpx"])
-        segs = read_qdpx(s1["qdpx"]).segments
-        segs = segs.astype(object).where(segs.notna(), "")
-        sheet = Sheet(s1["qdpx"], segs, np.arange(2, len(segs) + 2))
+        sheet = qdpx_sheet(s1["qdpx"])
     else:
         check_file(manifest, manifest_path, s1["segments"])
         sheet = read_sheet(s1["segments"])
@@ -149,16 +156,11 @@ def study1_tables(config: dict, model: MeasurementModel, interviews, segments, c
 def qdpx_crosscheck(config: dict, model: MeasurementModel, interviews, codebook, csv_segments):
     """Import the REFI-QDA export, validate it like the CSV, derive every Study 1 table from it and
     compare each with the table derived from the CSV segments. Returns a tidy comparison table."""
-    import numpy as np
     import pandas as pd
 
-    from .contract import Sheet, validate_segments
-    from .qdpx import read_qdpx
+    from .contract import validate_segments
 
-    path = config["study1"]["qdpx"]
-    segs = read_qdpx(path).segments
-    segs = segs.astype(object).where(segs.notna(), "")
-    qdpx_segments = validate_segments(Sheet(path, segs, np.arange(2, len(segs) + 2)), interviews, codebook)
+    qdpx_segments = validate_segments(qdpx_sheet(config["study1"]["qdpx"]), interviews, codebook)
     a, _ = study1_tables(config, model, interviews, csv_segments, codebook)
     b, _ = study1_tables(config, model, interviews, qdpx_segments, codebook)
     rows = []

@@ -94,6 +94,8 @@ def explore(df: pd.DataFrame, config: dict, model: MeasurementModel) -> dict:
         "samples": samples,
         "item_analysis": item_table,
         "kmo": k.to_frame(),
+        "kmo_result": k,
+        "bartlett": b,
         "factorability": factorability,
         "parallel_analysis": par,
         "efa_initial": initial,

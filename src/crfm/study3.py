@@ -224,7 +224,7 @@ def measurement(df: pd.DataFrame, config: dict, model, retained: dict[str, list[
     rel = pd.DataFrame(rows)
     rel["sqrt_ave"] = np.sqrt(rel["ave"])
     frame = analysis_frame(df, config, constructs)
-    variables = [*st["dims"], st["focal"], st["outcome"], *st["moderators"]] if st["dims"] else [st["focal"], st["outcome"], *st["moderators"]]
+    variables = [*st["dims"], st["focal"], st["outcome"], *st["moderators"]]
     numeric_controls = [c for c in st["controls"] if pd.api.types.is_numeric_dtype(frame[c])]
     desc_vars = variables + ([st["marker"]] if st["marker"] else []) + numeric_controls
     data = frame[desc_vars]
@@ -258,7 +258,7 @@ def regressions(frame: pd.DataFrame, config: dict, indicators: list[str]) -> dic
     """The composite model, the dimension-level variant and one model per outcome indicator
     (``indicators``: the outcome's items), for each moderator; simple slopes and Johnson-Neyman for the
     composite model."""
-    from .regression import johnson_neyman_from_result, jn_curve, simple_slopes
+    from .regression import jn_curve_from_result, johnson_neyman_from_result, simple_slopes
 
     st = settings(config)
     y, focal, controls = st["outcome"], st["focal"], st["controls"]
@@ -274,14 +274,8 @@ def regressions(frame: pd.DataFrame, config: dict, indicators: list[str]) -> dic
         slopes.append(simple_slopes(res, focal, mod, at=pts).assign(moderator=mod))
         jn = johnson_neyman_from_result(res)
         jn_rows.append(jn.bounds_table().assign(moderator=mod, region=jn.region))
-        fit = res.final_fit
         inter = interaction_name(focal, mod)
-        cov = fit.cov_params()
-        mvals = res.design[mod] if mod in res.design else frame[mod] - frame[mod].mean()
-        curves[mod] = (
-            jn_curve(fit.params[focal], fit.params[inter], cov.loc[focal, focal], cov.loc[inter, inter], cov.loc[focal, inter], fit.df_resid, (float(mvals.min()), float(mvals.max())), center=float(res.means[mod])),
-            jn,
-        )
+        curves[mod] = (jn_curve_from_result(res), jn)
         if st["dims"]:
             dres = dimension_regression(frame, y, st["dims"], mod, controls)
             dim_coefs.append(dres.coefficients.assign(model="dimensions", moderator=mod))
@@ -319,11 +313,10 @@ def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: dict, construc
     y, focal, controls = st["outcome"], st["focal"], st["controls"]
     rows, fits = [], []
     for mod in st["moderators"]:
-        x_side = st["dims"] or constructs[focal]
-        x_frame = frame[st["dims"]] if st["dims"] else df[constructs[focal]]
-        data = pd.concat([df[[i for c in constructs for i in constructs[c] if c in (*st["dims"], focal, y, mod)]], x_frame[[c for c in x_frame.columns if c not in df.columns]]], axis=1)
-        data = pd.concat([data, frame[controls]], axis=1)
-        data = data.loc[:, ~data.columns.duplicated()].dropna()
+        x_side = st["dims"] or constructs[focal]  # dimension composites, or the focal factor's items
+        items = [i for c in (*st["dims"], focal, y, mod) for i in constructs.get(c, [])]
+        composites_used = [c for c in st["dims"] if c not in df.columns]
+        data = pd.concat([df[items], frame[composites_used + list(controls)]], axis=1).dropna()
         prods, names = product_indicators(data, x_side, constructs[mod])
         ctrl, _ = build_design(data, controls) if controls else (pd.DataFrame(index=data.index), {})
         ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")

@@ -41,14 +41,14 @@ def main(smk, log):
     write_table(r["samples"], smk.output.samples, synthetic=synthetic)
     study2.plot_scree(par, smk.output.scree, synthetic=synthetic)
     study2.plot_loading_heatmap(r["efa_loadings"], smk.output.heatmap, synthetic=synthetic)
-    fac = r["factorability"].set_index("statistic")
+    k, b = r["kmo_result"], r["bartlett"]
     summary = {
         "n_analysed": len(df),
         "n_efa": int(efa.n),
-        "kmo": float(fac.iloc[0]["value"]),
-        "bartlett_chi2": float(fac.iloc[1]["value"]),
-        "bartlett_df": float(fac.iloc[1]["df"]),
-        "bartlett_p": float(fac.iloc[1]["p"]),
+        "kmo": float(k.overall),
+        "bartlett_chi2": float(b.chi2),
+        "bartlett_df": float(b.df),
+        "bartlett_p": float(b.p),
         "parallel_analysis_factors": int(par.n_factors),
         "factors_extracted": int(r["n_factors"]),
         "items_in_pool": int(len(r["efa_loadings"])),
