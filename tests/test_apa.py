@@ -1,4 +1,4 @@
-"""crfm.apa: APA number formats and the HTML/LaTeX escapers."""
+"""crfm.report.apa: APA number formats and the HTML/LaTeX escapers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from crfm.apa import (
+from crfm.report.apa import (
     MINUS,
     MISSING,
     TexMarkup,

@@ -1,4 +1,4 @@
-"""crfm.appendix: templates, escaping in both formats, figures, and a reproducible PDF."""
+"""crfm.report.appendix: templates, escaping in both formats, figures, and a reproducible PDF."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from crfm.appendix import (
+from crfm.report.appendix import (
     Num,
     build_context,
     figure_entries,
@@ -25,8 +25,8 @@ from crfm.appendix import (
     tex_env,
     wrap_numbers,
 )
-from crfm.outputs import SYNTHETIC_NOTE, write_table
-from crfm.render import render_tables
+from crfm.data.tables import SYNTHETIC_NOTE, write_table
+from crfm.report.render import render_tables
 
 TEMPLATES = ROOT / "workflow/templates"
 HOSTILE = '<script>alert("x")</script> & 100% #1 _u_'
@@ -137,7 +137,7 @@ def test_pdf_width_hints():
 
 def test_pdf_is_reproducible_and_undated(tmp_path):
     ctx = _context(tmp_path)
-    from crfm.appendix import font_dir
+    from crfm.report.appendix import font_dir
 
     html = render_html(TEMPLATES, ctx, for_pdf=True, font_dir=font_dir())
     html_to_pdf(html, tmp_path / "a.pdf", base_dir=tmp_path)

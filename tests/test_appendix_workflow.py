@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, copy_workflow, snakemake
-from crfm.outputs import SYNTHETIC_NOTE
+from crfm.data.tables import SYNTHETIC_NOTE
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 INSTALL = ".ci/install-appendix-deps.sh"

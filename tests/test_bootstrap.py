@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crfm.bootstrap import (
+from crfm.stats.bootstrap import (
     bca_interval,
     bootstrap_ci,
     bootstrap_shard,
@@ -153,7 +153,7 @@ def test_failed_replicates_are_nan_and_counted(small):
 
 
 def test_with_hierarchical_regression_statistic():
-    from crfm.regression import hierarchical_regression
+    from crfm.stats.regression import hierarchical_regression
 
     rng = np.random.default_rng(4)
     n = 120

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crfm import cfa
+from crfm.stats import cfa
 from crfm.errors import AnalysisError
-from crfm.psychometrics import ave, composite_reliability
+from crfm.stats.psychometrics import ave, composite_reliability
 
 from conftest import HS_ITEMS as ITEMS  # noqa: E402
 from conftest import HS_MODEL  # noqa: E402

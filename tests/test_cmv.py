@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crfm.cmv import adjust_correlation, adjusted_t_test, marker_adjustment, marker_adjustment_from_corr
+from crfm.stats.cmv import adjust_correlation, adjusted_t_test, marker_adjustment, marker_adjustment_from_corr
 from crfm.errors import AnalysisError
 
 

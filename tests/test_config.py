@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from conftest import CONFIG, SCHEMA
-from crfm.config import ConfigError, check_config, load_yaml, validate_schema
+from crfm.data.config import ConfigError, check_config, load_yaml, validate_schema
 
 
 @pytest.fixture

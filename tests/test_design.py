@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import copy_workflow, snakemake
-from crfm import design
+from crfm.studies import design
 from crfm.errors import AnalysisError
 
 
@@ -42,9 +42,9 @@ def test_results_do_not_depend_on_the_shard_count(small):
 
 def test_a_failed_cfa_is_recorded_and_the_shard_goes_on(small, monkeypatch):
     cfg, model = small
-    import crfm.cfa
+    import crfm.stats.cfa
 
-    real = crfm.cfa.fit_cfa
+    real = crfm.stats.cfa.fit_cfa
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -53,7 +53,7 @@ def test_a_failed_cfa_is_recorded_and_the_shard_goes_on(small, monkeypatch):
             raise AnalysisError("cfa: the model did not converge (simulated)")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(crfm.cfa, "fit_cfa", flaky)
+    monkeypatch.setattr(crfm.stats.cfa, "fit_cfa", flaky)
     reps = design.run_shard(cfg, model, 0, 1)
     assert len(reps) == 6
     bad = reps[~reps["cfa_converged"].astype(bool)]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crfm import efa as E
+from crfm.stats import efa as E
 from crfm.errors import AnalysisError
 
 DATA = Path(__file__).parent / "data"

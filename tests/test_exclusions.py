@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crfm.exclusions import apply_exclusions
-from crfm.steps import validate_survey_study
+from crfm.data.exclusions import apply_exclusions
+from crfm.studies.steps import validate_survey_study
 
 
 def toy():

@@ -1,4 +1,4 @@
-"""crfm.numbers: numbers.json collects the running text's numbers from result files, APA-formatted."""
+"""crfm.report.numbers: numbers.json collects the running text's numbers from result files, APA-formatted."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from crfm.numbers import NumberBook, collect_numbers, write_numbers
-from crfm.outputs import write_table
+from crfm.report.numbers import NumberBook, collect_numbers, write_numbers
+from crfm.data.tables import write_table
 
 DICT_METHODS = set(dir(dict))
 

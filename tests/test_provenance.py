@@ -1,4 +1,4 @@
-"""crfm.provenance: hashes, versions and git commit; deterministic, never fails for want of git."""
+"""crfm.report.provenance: hashes, versions and git commit; deterministic, never fails for want of git."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from crfm.config import config_hash
-from crfm.provenance import collect_provenance, git_info, package_versions, sha256_file, write_provenance
+from crfm.data.config import config_hash
+from crfm.report.provenance import collect_provenance, git_info, package_versions, sha256_file, write_provenance
 
 
 def test_sha256_of_a_file(tmp_path):

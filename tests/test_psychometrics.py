@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crfm import psychometrics as ps
+from crfm.stats import psychometrics as ps
 from crfm.errors import AnalysisError
 
 from conftest import HS_ITEMS as ITEMS  # noqa: E402

@@ -1,4 +1,4 @@
-"""crfm.qdpx: REFI-QDA .qdpx import/export, round trip and hostile archives."""
+"""crfm.data.qdpx: REFI-QDA .qdpx import/export, round trip and hostile archives."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from crfm.errors import InputError
-from crfm.qdpx import (
+from crfm.data.qdpx import (
     NS,
     ZipLimits,
     guid_for,

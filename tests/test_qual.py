@@ -1,4 +1,4 @@
-"""crfm.qual: Study 1 coding summaries, saturation, co-occurrence and traceability."""
+"""crfm.stats.coding: Study 1 coding summaries, saturation, co-occurrence and traceability."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from crfm.errors import AnalysisError, InputError
-from crfm.qual import (
+from crfm.stats.coding import (
     cluster_order,
     code_company_share,
     coding_summary,

@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 from crfm.errors import AnalysisError
-from crfm.regression import (
+from crfm.stats.regression import (
     check_design,
     hierarchical_regression,
     jn_curve,
@@ -438,7 +438,7 @@ def test_product_indicators_matched_and_all_pairs():
 
 
 def test_figures_render(result, tmp_path):
-    from crfm.outputs import save_figure
+    from crfm.data.tables import save_figure
 
     jn = johnson_neyman_from_result(result)
     fit = result.final_fit

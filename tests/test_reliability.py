@@ -1,4 +1,4 @@
-"""crfm.reliability against published and library references."""
+"""crfm.stats.agreement against published and library references."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from crfm.errors import InputError
-from crfm.reliability import (
+from crfm.stats.agreement import (
     UNIT_DEFINITION,
     coincidence_matrix,
     cohen_kappa,

@@ -1,4 +1,4 @@
-"""crfm.render: tidy CSV -> APA tables in HTML and LaTeX."""
+"""crfm.report.render: tidy CSV -> APA tables in HTML and LaTeX."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from crfm.apa import MINUS, MISSING
-from crfm.outputs import SYNTHETIC_NOTE, write_table
-from crfm.render import build_table, load_table, number_tables, render_tables, to_html, to_latex
-from crfm.tablespecs import FIGURES, TABLES
+from crfm.report.apa import MINUS, MISSING
+from crfm.data.tables import SYNTHETIC_NOTE, write_table
+from crfm.report.render import build_table, load_table, number_tables, render_tables, to_html, to_latex
+from crfm.report.tablespecs import FIGURES, TABLES
 
 HOSTILE = '<script>alert("x")</script> & 100% #1 _u_ {b} \\ ~'
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import DATA, ROOT, expect_failure, run_target
-from crfm.outputs import read_table, table_notes
+from crfm.data.tables import read_table, table_notes
 
 REF = json.loads((DATA / "lavaan_hs1939.json").read_text())
 

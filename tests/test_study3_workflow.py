@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, expect_failure, run_target, snakemake
-from crfm.outputs import read_table
+from crfm.data.tables import read_table
 
 POP = yaml.safe_load((ROOT / "config/config.yaml").read_text())["population"]["study3"]["effects"]
 

@@ -6,8 +6,8 @@ import pandas as pd
 import yaml
 
 from conftest import ROOT
-from crfm.outputs import SYNTHETIC_NOTE
-from crfm.synth import FILES, generate
+from crfm.data.tables import SYNTHETIC_NOTE
+from crfm.data.synth import FILES, generate
 
 
 def test_regenerating_gives_the_shipped_bytes(tmp_path, config_and_model):
@@ -16,7 +16,7 @@ def test_regenerating_gives_the_shipped_bytes(tmp_path, config_and_model):
     generate(cfg, model, tmp_path)
     for name in list(FILES.values()) + ["manifest.yaml"]:
         shipped = (ROOT / "resources/raw" / name).read_bytes()
-        assert (tmp_path / name).read_bytes() == shipped, f"{name} differs: rerun python -m crfm.synth"
+        assert (tmp_path / name).read_bytes() == shipped, f"{name} differs: rerun python -m crfm.data.synth"
 
 
 def test_every_raw_file_says_synthetic():

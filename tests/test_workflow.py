@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_workflow, snakemake
-from crfm.outputs import SYNTHETIC_NOTE
+from crfm.data.tables import SYNTHETIC_NOTE
 
 # Generated material that legitimately differs between runs (timings, logs of timings).
 VOLATILE = ("logs", "benchmarks")

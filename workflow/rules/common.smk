@@ -4,7 +4,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from crfm.config import check_config, validate_schema  # noqa: E402
+from crfm.data.config import check_config, validate_schema  # noqa: E402
 
 validate_schema(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 MODEL = check_config(config)

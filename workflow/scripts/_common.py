@@ -36,10 +36,10 @@ def study_context(smk, study: str):
     retained items."""
     from types import SimpleNamespace
 
-    from crfm.config import MeasurementModel
-    from crfm.outputs import read_table
-    from crfm.steps import is_synthetic
-    from crfm.study3 import read_retained
+    from crfm.data.config import MeasurementModel
+    from crfm.data.tables import read_table
+    from crfm.studies.steps import is_synthetic
+    from crfm.studies.study3 import read_retained
 
     config = smk.config
     id_col = config[study]["id_column"]

@@ -6,7 +6,7 @@ from _common import run
 def main(smk, log):
     from pathlib import Path
 
-    from crfm.appendix import build_context, figure_entries, load_json, render_html, render_tex
+    from crfm.report.appendix import build_context, figure_entries, load_json, render_html, render_tex
 
     templates = Path(smk.scriptdir).resolve().parent / "templates"
     out_html, out_tex = Path(smk.output.html), Path(smk.output.tex)

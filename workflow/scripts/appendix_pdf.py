@@ -6,7 +6,7 @@ from _common import run
 def main(smk, log):
     from pathlib import Path
 
-    from crfm.appendix import build_context, figure_entries, font_dir, html_to_pdf, load_json, render_html
+    from crfm.report.appendix import build_context, figure_entries, font_dir, html_to_pdf, load_json, render_html
 
     templates = Path(smk.scriptdir).resolve().parent / "templates"
     figures = {Path(p).stem: {"png": p} for p in smk.input.png}

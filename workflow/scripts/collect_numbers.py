@@ -6,8 +6,8 @@ from _common import run
 def main(smk, log):
     from pathlib import Path
 
-    from crfm.numbers import collect_numbers, write_numbers
-    from crfm.steps import is_synthetic
+    from crfm.report.numbers import collect_numbers, write_numbers
+    from crfm.studies.steps import is_synthetic
 
     tables = {Path(p).stem: p for p in smk.input.tables}
     summaries = {k: v for k, v in smk.input.items() if k not in ("tables", "manifest")}

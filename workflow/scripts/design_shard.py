@@ -4,8 +4,8 @@ from _common import run, study_context
 
 
 def main(smk, log):
-    from crfm import design
-    from crfm.outputs import write_table
+    from crfm.studies import design
+    from crfm.data.tables import write_table
 
     ctx = study_context(smk, "study3")
     k, n = (int(x) for x in smk.wildcards.scatteritem.split("-of-"))

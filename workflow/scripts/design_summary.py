@@ -6,8 +6,8 @@ from _common import run
 def main(smk, log):
     import pandas as pd
 
-    from crfm import design
-    from crfm.outputs import read_table, write_table
+    from crfm.studies import design
+    from crfm.data.tables import read_table, write_table
 
     config = smk.config
     reps = pd.concat([read_table(p) for p in smk.input.shards], ignore_index=True).sort_values("replicate")

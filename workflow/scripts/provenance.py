@@ -6,8 +6,8 @@ from _common import run
 def main(smk, log):
     from pathlib import Path
 
-    from crfm.provenance import collect_provenance, write_provenance
-    from crfm.steps import is_synthetic
+    from crfm.report.provenance import collect_provenance, write_provenance
+    from crfm.studies.steps import is_synthetic
 
     repo = Path(smk.scriptdir).resolve().parents[1]
     prov = collect_provenance(

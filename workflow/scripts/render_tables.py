@@ -6,7 +6,7 @@ from _common import run
 def main(smk, log):
     from pathlib import Path
 
-    from crfm.render import render_tables
+    from crfm.report.render import render_tables
 
     html_dir = Path(smk.output.html[0]).parent
     tex_dir = Path(smk.output.tex[0]).parent

@@ -5,11 +5,11 @@ from _common import run
 
 
 def main(smk, log):
-    from crfm import qual
-    from crfm.config import MeasurementModel
-    from crfm.contract import read_sheet
-    from crfm.outputs import read_table, write_json, write_table
-    from crfm.steps import is_synthetic, study1_tables
+    from crfm.stats import coding as qual
+    from crfm.data.config import MeasurementModel
+    from crfm.data.contract import read_sheet
+    from crfm.data.tables import read_table, write_json, write_table
+    from crfm.studies.steps import is_synthetic, study1_tables
 
     config = smk.config
     synthetic = is_synthetic(config)

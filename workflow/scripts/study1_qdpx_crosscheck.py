@@ -4,10 +4,10 @@ from _common import run
 
 
 def main(smk, log):
-    from crfm.config import MeasurementModel
+    from crfm.data.config import MeasurementModel
     from crfm.errors import AnalysisError
-    from crfm.outputs import read_table, write_table
-    from crfm.steps import is_synthetic, qdpx_crosscheck
+    from crfm.data.tables import read_table, write_table
+    from crfm.studies.steps import is_synthetic, qdpx_crosscheck
 
     config = smk.config
     interviews = read_table(smk.input.interviews, dtype=str).astype({"order": int})

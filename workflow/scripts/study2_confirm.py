@@ -5,8 +5,8 @@ from _common import run, study_context
 
 
 def main(smk, log):
-    from crfm import study2
-    from crfm.outputs import write_json, write_table
+    from crfm.studies import study2
+    from crfm.data.tables import write_json, write_table
 
     ctx = study_context(smk, "study2")
     config, synthetic = ctx.config, ctx.synthetic

@@ -4,9 +4,9 @@ from _common import run
 
 
 def main(smk, log):
-    from crfm import study3
-    from crfm.outputs import read_table, write_json, write_table
-    from crfm.steps import is_synthetic
+    from crfm.studies import study3
+    from crfm.data.tables import read_table, write_json, write_table
+    from crfm.studies.steps import is_synthetic
 
     config = smk.config
     synthetic = is_synthetic(config)

@@ -5,10 +5,10 @@ from _common import run, study_context
 
 
 def main(smk, log):
-    from crfm import study3
-    from crfm.outputs import save_figure, write_table
-    from crfm.plotting import plt
-    from crfm.regression import plot_interaction, plot_johnson_neyman
+    from crfm.studies import study3
+    from crfm.data.tables import save_figure, write_table
+    from crfm.report.figures import plt
+    from crfm.stats.regression import plot_interaction, plot_johnson_neyman
 
     ctx = study_context(smk, "study3")
     config, synthetic = ctx.config, ctx.synthetic

@@ -4,8 +4,8 @@ from _common import run, study_context
 
 
 def main(smk, log):
-    from crfm import study3
-    from crfm.outputs import write_table
+    from crfm.studies import study3
+    from crfm.data.tables import write_table
 
     ctx = study_context(smk, "study3")
     config, synthetic = ctx.config, ctx.synthetic

@@ -4,9 +4,9 @@ from _common import run
 
 
 def main(smk, log):
-    from crfm.config import MeasurementModel
-    from crfm.outputs import write_table
-    from crfm.steps import is_synthetic, validate_study1
+    from crfm.data.config import MeasurementModel
+    from crfm.data.tables import write_table
+    from crfm.studies.steps import is_synthetic, validate_study1
 
     config = smk.config
     synthetic = is_synthetic(config)

@@ -5,9 +5,9 @@ from _common import run
 
 
 def main(smk, log):
-    from crfm.config import MeasurementModel
-    from crfm.outputs import write_table
-    from crfm.steps import is_synthetic, validate_survey_study
+    from crfm.data.config import MeasurementModel
+    from crfm.data.tables import write_table
+    from crfm.studies.steps import is_synthetic, validate_survey_study
 
     config = smk.config
     study = smk.params.study

@@ -1,7 +1,7 @@
 """The table renderer: tidy CSV in, LaTeX (booktabs, longtable) and HTML out, APA style.
 
 One function builds the cell texts of a table (:func:`build_table`: columns chosen and formatted by the
-table's :class:`~crfm.tablespecs.TableSpec`); two writers set them (:func:`to_html`, :func:`to_latex`),
+table's :class:`~crfm.report.tablespecs.TableSpec`); two writers set them (:func:`to_html`, :func:`to_latex`),
 each escaping every cell, header and note for its format. Numbering ("Table 2.9") follows the
 registry's order within a study. Nothing here depends on the time or the machine: the same CSV gives
 the same bytes.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup, escape
 
-from .apa import (
+from crfm.report.apa import (
     escape_latex,
     fmt_ci,
     fmt_value,
@@ -24,8 +24,8 @@ from .apa import (
     label_plain,
     label_tex,
 )
-from .outputs import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_notes
-from .tablespecs import TABLES, Col, TableSpec, default_title, infer_col, item_number, order_key, study_of
+from crfm.data.tables import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_notes
+from crfm.report.tablespecs import TABLES, Col, TableSpec, default_title, infer_col, item_number, order_key, study_of
 
 NUMERIC = {"int", "num", "bounded", "p", "ci"}
 

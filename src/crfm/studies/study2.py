@@ -15,11 +15,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from . import cfa as cfa_mod
-from . import efa as efa_mod
-from . import psychometrics as pm
-from .config import MeasurementModel
-from .errors import AnalysisError
+from crfm.stats import cfa as cfa_mod
+from crfm.stats import efa as efa_mod
+from crfm.stats import psychometrics as pm
+from crfm.data.config import MeasurementModel
+from crfm.errors import AnalysisError
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +184,8 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
 
 
 def plot_scree(par, paths, *, synthetic: bool) -> None:
-    from .outputs import save_figure
-    from .plotting import plt
+    from crfm.data.tables import save_figure
+    from crfm.report.figures import plt
 
     t = par.table
     fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -202,8 +202,8 @@ def plot_scree(par, paths, *, synthetic: bool) -> None:
 
 
 def plot_loading_heatmap(loadings: pd.DataFrame, paths, *, synthetic: bool) -> None:
-    from .outputs import save_figure
-    from .plotting import plt
+    from crfm.data.tables import save_figure
+    from crfm.report.figures import plt
 
     fcols = [c for c in loadings.columns if c.startswith("F") and c[1:].isdigit()]
     m = loadings[fcols].to_numpy(float)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from crfm.errors import ConfigError
 
 
 def load_yaml(path) -> dict:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError
-from .regression import build_design, hierarchical_regression, interaction_name
+from crfm.errors import AnalysisError
+from crfm.stats.regression import build_design, hierarchical_regression, interaction_name
 
 
 def read_retained(table: pd.DataFrame) -> dict[str, list[str]]:
@@ -121,7 +121,7 @@ class FastModeration:
     def shard(self, master_seed: int, start: int, stop: int) -> pd.DataFrame:
         """Replicates start..stop-1 in long form (replicate, stat, value); replicate i resamples with
         a generator seeded from (master_seed, i), so any split into shards gives the same numbers."""
-        from .bootstrap import resample_indices
+        from crfm.stats.bootstrap import resample_indices
 
         rows = []
         for i in range(start, stop):
@@ -187,9 +187,9 @@ def measurement(df: pd.DataFrame, config: dict, model, retained: dict[str, list[
     """CFA of every construct of the study (with the second-order focal factor), reliability, HTMT,
     descriptives and correlations of the composites with sqrt(AVE) on the diagonal, and the
     Lindell-Whitney marker-variable adjustment."""
-    from . import psychometrics as pm
-    from .cfa import fit_cfa
-    from .cmv import marker_adjustment
+    from crfm.stats import psychometrics as pm
+    from crfm.stats.cfa import fit_cfa
+    from crfm.stats.cmv import marker_adjustment
 
     st = settings(config)
     constructs = study_constructs(config, model, retained)
@@ -258,7 +258,7 @@ def regressions(frame: pd.DataFrame, config: dict, indicators: list[str]) -> dic
     """The composite model, the dimension-level variant and one model per outcome indicator
     (``indicators``: the outcome's items), for each moderator; simple slopes and Johnson-Neyman for the
     composite model."""
-    from .regression import jn_curve_from_result, johnson_neyman_from_result, simple_slopes
+    from crfm.stats.regression import jn_curve_from_result, johnson_neyman_from_result, simple_slopes
 
     st = settings(config)
     y, focal, controls = st["outcome"], st["focal"], st["controls"]
@@ -307,7 +307,7 @@ def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: dict, construc
     is first order) with the moderator's items; controls as observed covariates. Listwise complete."""
     import semopy
 
-    from .regression import build_design, product_indicators
+    from crfm.stats.regression import build_design, product_indicators
 
     st = settings(config)
     y, focal, controls = st["outcome"], st["focal"], st["controls"]
@@ -391,7 +391,7 @@ def bootstrap_models(frame: pd.DataFrame, config: dict) -> dict[str, FastModerat
 
 def bootstrap_shard(frame: pd.DataFrame, config: dict, shard: int, n_shards: int) -> pd.DataFrame:
     """Replicates of shard ``shard`` (0-based) of ``n_shards``; stat names '<moderator>:<stat>'."""
-    from .bootstrap import shard_ranges
+    from crfm.stats.bootstrap import shard_ranges
 
     st = settings(config)
     start, stop = shard_ranges(st["bootstrap"]["replicates"], n_shards)[shard]
@@ -405,7 +405,7 @@ def bootstrap_shard(frame: pd.DataFrame, config: dict, shard: int, n_shards: int
 
 def bootstrap_intervals(frame: pd.DataFrame, config: dict, shards: list[pd.DataFrame]) -> pd.DataFrame:
     """Combine the shards; percentile and BCa intervals (jackknife acceleration) for every statistic."""
-    from .bootstrap import bootstrap_ci, combine_shards
+    from crfm.stats.bootstrap import bootstrap_ci, combine_shards
 
     st = settings(config)
     boot = combine_shards(shards, n_replicates=st["bootstrap"]["replicates"])

@@ -657,7 +657,7 @@ def fit_cfa(
     S = (xc.T @ xc) / n
     w = np.linalg.eigvalsh(S / np.sqrt(np.outer(np.diag(S), np.diag(S))))
     if w[0] < 1e-8:
-        from crfm.psychometrics import _dependency_groups
+        from crfm.stats.psychometrics import _dependency_groups
 
         r = S / np.sqrt(np.outer(np.diag(S), np.diag(S)))
         groups = _dependency_groups(r, obs, 1e-8)

@@ -1,7 +1,7 @@
 """results/provenance.json: what a run was made from.
 
 sha256 of every raw input and of every study output (tables and figures), the config hash
-(:func:`crfm.config.config_hash`), the versions of Python, Snakemake and every installed distribution,
+(:func:`crfm.data.config.config_hash`), the versions of Python, Snakemake and every installed distribution,
 the platform, and the git commit when the workflow is a git checkout (``null`` otherwise; never an
 error). No timestamp: the file changes only when something it records changes, so two clean runs on
 one machine give the same bytes.
@@ -16,7 +16,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from .config import config_hash
+from crfm.data.config import config_hash
 
 KEY_PACKAGES = (
     "snakemake",
@@ -78,7 +78,7 @@ def git_info(repo_dir) -> dict:
 
 
 def collect_provenance(config: dict, raw_inputs, outputs, *, repo_dir, synthetic: bool) -> dict:
-    from . import __version__ as crfm_version
+    from crfm import __version__ as crfm_version
 
     packages = package_versions()
     return {

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from crfm.errors import AnalysisError
-from crfm.psychometrics import check_correlation_input, complete_items
+from crfm.stats.psychometrics import check_correlation_input, complete_items
 
 __all__ = ["efa", "purify", "split_halves", "EFAResult", "PurifyResult", "RULE_KEYS"]
 

@@ -13,8 +13,8 @@ import json
 import math
 from pathlib import Path
 
-from .apa import fmt_ci, fmt_value, p_relation
-from .outputs import SYNTHETIC_NOTE, read_table
+from crfm.report.apa import fmt_ci, fmt_value, p_relation
+from crfm.data.tables import SYNTHETIC_NOTE, read_table
 
 
 def _plain(v):

@@ -17,7 +17,7 @@ Population model (survey studies), all latent variables standardised:
 * planted: weak items (low loading), a cross-loading item, MCAR blanks, respondents leaving ~40% of
   the items blank, straight-liners (one answer to every item), failed attention checks.
 
-Run ``python -m crfm.synth [--config config/config.yaml] [--out resources/raw]``.
+Run ``python -m crfm.data.synth [--config config/config.yaml] [--out resources/raw]``.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .config import MeasurementModel, load_config
-from .outputs import SYNTHETIC_NOTE
+from crfm.data.config import MeasurementModel, load_config
+from crfm.data.tables import SYNTHETIC_NOTE
 
-GENERATOR = "crfm.synth"
+GENERATOR = "crfm.data.synth"
 FILES = {
     "study1_interviews": "study1_interviews.csv",
     "study1_segments": "study1_segments.csv",
@@ -301,7 +301,7 @@ def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None)
             p = out / FILES[key]
             p.write_bytes(_csv_bytes(df))
             written[key] = p
-        from .qdpx import write_qdpx
+        from crfm.data.qdpx import write_qdpx
 
         p = out / FILES["study1_qdpx"]
         write_qdpx(
@@ -325,7 +325,7 @@ def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None)
         "note": SYNTHETIC_NOTE,
         "generator": GENERATOR,
         "population_seed": seed,
-        "how_to_regenerate": "python -m crfm.synth --config config/config.yaml --out resources/raw",
+        "how_to_regenerate": "python -m crfm.data.synth --config config/config.yaml --out resources/raw",
         "files": {p.name: sha256(p) for p in sorted(written.values())},
     }
     (out / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=True), encoding="utf-8")

@@ -5,7 +5,7 @@ rendered tables (the renderer's HTML/LaTeX fragments, laid out in the index's or
 for the last section, provenance.json. Two template environments, one per output format:
 
 * HTML: jinja's autoescape; the table fragments arrive as ``Markup`` (escaped when rendered).
-* LaTeX: ``finalize`` escapes every ``{{ expression }}`` (:func:`crfm.apa.tex_finalize`) unless it is
+* LaTeX: ``finalize`` escapes every ``{{ expression }}`` (:func:`crfm.report.apa.tex_finalize`) unless it is
   ``TexMarkup``; the ``tex`` filter escapes explicitly.
 
 The running text of each study lives once, format-neutral, in ``text/<study>.j2`` and
@@ -29,9 +29,9 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token
 from markupsafe import Markup, escape
 
-from .apa import TexMarkup, escape_latex, tex_finalize
-from .outputs import SYNTHETIC_NOTE
-from .tablespecs import FIGURES, STUDY_TITLES, default_title, item_number, order_key, study_of
+from crfm.report.apa import TexMarkup, escape_latex, tex_finalize
+from crfm.data.tables import SYNTHETIC_NOTE
+from crfm.report.tablespecs import FIGURES, STUDY_TITLES, default_title, item_number, order_key, study_of
 
 PAPER = (
     "Terho, H., & Jalkala, A. (2017). Customer reference marketing: Conceptualization, measurement "
@@ -354,7 +354,7 @@ def html_to_pdf(html: str, out_path, *, base_dir) -> None:
     from xhtml2pdf import pisa
     from xhtml2pdf.config.resources import ResourceAccessPolicy
 
-    from .errors import CRFMError
+    from crfm.errors import CRFMError
 
     policy = ResourceAccessPolicy(
         allow_remote=False, base_dir=Path(base_dir).resolve(), extra_roots=(font_dir().resolve(),)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import InputError
+from crfm.errors import InputError
 
 
 def read_manifest(path) -> dict:
@@ -32,7 +32,7 @@ def read_manifest(path) -> dict:
 
 def check_file(manifest: dict, manifest_path, data_path) -> None:
     """If the manifest lists ``data_path``'s name, its sha256 must match."""
-    from .synth import sha256
+    from crfm.data.synth import sha256
 
     name = Path(data_path).name
     expected = (manifest.get("files") or {}).get(name)
@@ -40,6 +40,6 @@ def check_file(manifest: dict, manifest_path, data_path) -> None:
         raise InputError(
             data_path,
             f"the file differs from the one recorded in the manifest {manifest_path}",
-            "regenerate the synthetic inputs (python -m crfm.synth) or, for your own data, write a manifest "
+            "regenerate the synthetic inputs (python -m crfm.data.synth) or, for your own data, write a manifest "
             "with `synthetic: false`",
         )

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from crfm.errors import AnalysisError, InputError
-from crfm.outputs import save_figure
-from crfm.reliability import check_segments
+from crfm.data.tables import save_figure
+from crfm.stats.agreement import check_segments
 
 KIND_ORDER = {"practice": 0, "function": 1}
 LEVEL_ORDER = {"external": 0, "internal": 1}
@@ -291,7 +291,7 @@ def plot_code_heatmap(
     title: str = "Share of each company's interviews mentioning the code",
 ) -> None:
     """Heatmap of :func:`code_company_share` (values 0..1, annotated), saved to ``paths``."""
-    from crfm.plotting import plt
+    from crfm.report.figures import plt
 
     rows = [labels.get(c, c) if labels else c for c in share.index]
     h = max(2.5, 0.32 * len(rows) + 1.4)
@@ -430,7 +430,7 @@ def saturation(
 def plot_saturation(result: SaturationResult, paths, *, synthetic: bool, title: str | None = None) -> None:
     """Cumulative distinct codes (step line) and new codes per interview (bars); the saturation point
     is marked with a vertical line, or the plot says no saturation was reached."""
-    from crfm.plotting import plt
+    from crfm.report.figures import plt
 
     t = result.table
     fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -534,7 +534,7 @@ def plot_cooccurrence(
     title: str = "Code co-occurrence across interviews (Jaccard)",
 ) -> list[str]:
     """Clustered heatmap of :func:`cooccurrence_jaccard`; returns the code order used."""
-    from crfm.plotting import plt
+    from crfm.report.figures import plt
 
     if long.empty:
         raise AnalysisError(

@@ -826,7 +826,7 @@ def jn_curve(
 
 
 # ----------------------------------------------------------------------------------------------------
-# figures (return the Figure; write it with crfm.outputs.save_figure)
+# figures (return the Figure; write it with crfm.data.tables.save_figure)
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -841,7 +841,7 @@ def plot_interaction(
     """Predicted outcome against the focal predictor (raw scale, mean +/- ``focal_sd_span`` SD) at the
     moderator values ``at`` (centred scale; default mean and +/-1 SD). Other terms are held at their
     sample means (dummies at their sample proportions)."""
-    from crfm.plotting import plt
+    from crfm.report.figures import plt
 
     if result.interaction is None:
         raise AnalysisError("the model has no interaction term to plot")
@@ -884,7 +884,7 @@ def plot_johnson_neyman(
 ):
     """Conditional effect with its CI band across the moderator (from :func:`jn_curve`), the zero line
     and the Johnson-Neyman bounds that fall inside the plotted range."""
-    from crfm.plotting import plt
+    from crfm.report.figures import plt
 
     x = curve["moderator_raw" if raw_scale else "moderator"].to_numpy()
     fig, ax = plt.subplots(figsize=(4.5, 3.4))

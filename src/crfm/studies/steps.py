@@ -4,10 +4,10 @@ Monte Carlo design analysis, which need the same logic without Snakemake.
 
 from __future__ import annotations
 
-from .config import MeasurementModel
-from .contract import SurveySpec, read_sheet, recode_reverse, validate_survey
-from .exclusions import apply_exclusions
-from .manifest import check_file, read_manifest
+from crfm.data.config import MeasurementModel
+from crfm.data.contract import SurveySpec, read_sheet, recode_reverse, validate_survey
+from crfm.data.exclusions import apply_exclusions
+from crfm.data.manifest import check_file, read_manifest
 
 
 def unique(seq):
@@ -53,8 +53,8 @@ def qdpx_sheet(path):
     'line' of a segment is its position in the export, counting a header as line 1)."""
     import numpy as np
 
-    from .contract import Sheet
-    from .qdpx import read_qdpx
+    from crfm.data.contract import Sheet
+    from crfm.data.qdpx import read_qdpx
 
     segs = read_qdpx(path).segments
     segs = segs.astype(object).where(segs.notna(), "")
@@ -63,7 +63,7 @@ def qdpx_sheet(path):
 
 def validate_study1(config: dict, model: MeasurementModel):
     """Check the interview sheet, the codebook and the coded segments (CSV or REFI-QDA export)."""
-    from .contract import validate_codebook, validate_interviews, validate_segments
+    from crfm.data.contract import validate_codebook, validate_interviews, validate_segments
 
     s1 = config["study1"]
     manifest_path = config["data"]["manifest"]
@@ -100,8 +100,8 @@ def study1_tables(config: dict, model: MeasurementModel, interviews, segments, c
 
     ``survey_columns``: the Study 2 sheet's columns, to cross-check that the item pool is surveyed.
     """
-    from . import qual
-    from .reliability import intercoder_reliability
+    from crfm.stats import coding as qual
+    from crfm.stats.agreement import intercoder_reliability
 
     s1 = config["study1"]
     coder = s1["primary_coder"]
@@ -158,7 +158,7 @@ def qdpx_crosscheck(config: dict, model: MeasurementModel, interviews, codebook,
     compare each with the table derived from the CSV segments. Returns a tidy comparison table."""
     import pandas as pd
 
-    from .contract import validate_segments
+    from crfm.data.contract import validate_segments
 
     qdpx_segments = validate_segments(qdpx_sheet(config["study1"]["qdpx"]), interviews, codebook)
     a, _ = study1_tables(config, model, interviews, csv_segments, codebook)

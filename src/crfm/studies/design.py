@@ -4,8 +4,8 @@ For every cell of a grid (sample size n x population interaction effect) and R r
 one replication:
 
 1. simulates a scale-development sample from the config's population model (the first
-   ``items_per_dimension`` items of each CRFM dimension, Likert-discretised as in :mod:`crfm.synth`) and
-   fits the correlated-factors CFA (ML, semopy via :func:`crfm.cfa.fit_cfa`), recording convergence,
+   ``items_per_dimension`` items of each CRFM dimension, Likert-discretised as in :mod:`crfm.data.synth`) and
+   fits the correlated-factors CFA (ML, semopy via :func:`crfm.stats.cfa.fit_cfa`), recording convergence,
    proper-solution status, fit and the standardized loadings with their 95% CIs;
 2. simulates a predictive-validation sample (CRFM, offering complexity and selling performance items,
    effects from ``population.study3.effects`` with the cell's interaction) and fits the moderated
@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import cfa  # cheap: semopy itself is imported on the first fit
-from .config import MeasurementModel
-from .errors import CRFMError
+from crfm.stats import cfa  # cheap: semopy itself is imported on the first fit
+from crfm.data.config import MeasurementModel
+from crfm.errors import CRFMError
 
 Z975 = 1.959963984540054
 
@@ -224,8 +224,8 @@ def summarise(reps: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def plot_power(power: pd.DataFrame, paths, *, synthetic: bool) -> None:
-    from .outputs import save_figure
-    from .plotting import plt
+    from crfm.data.tables import save_figure
+    from crfm.report.figures import plt
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
     for ax, (h, label) in zip(axes, (("h1", "H1: CRFM -> performance"), ("h2", "H2: CRFM x complexity"))):

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import MeasurementModel
-from .errors import InputError
+from crfm.data.config import MeasurementModel
+from crfm.errors import InputError
 
 MISSING_TOKENS = {"", "NA"}
 
