@@ -11,18 +11,23 @@ configfile: "config/config.yaml"
 report: "workflow/report/workflow.rst"
 
 
-# Study 3's bootstrap runs in this many shards (scatter/gather); `--set-scatter bootstrap=N` changes
-# it without changing a single number (replicate i is seeded from (seed, i)).
+# Study 3's bootstrap and the design analysis run in shards (scatter/gather); `--set-scatter
+# bootstrap=N` or `design=N` changes the split without changing a single number (replicate i is
+# seeded from (seed, i)).
 scattergather:
     bootstrap=2,
     design=2,
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/study1.smk"
-include: "workflow/rules/study2.smk"
-include: "workflow/rules/study3.smk"
-include: "workflow/rules/design.smk"
+
+
+# One rules file per registered study (crfm.studies) the configuration needs: workflow/rules/<study>.smk.
+for study_id in NEEDED:
+
+    include: f"workflow/rules/{study_id}.smk"
+
+
 include: "workflow/rules/appendix.smk"
 
 

@@ -54,7 +54,7 @@ def run(tmp_path_factory):
 
 
 def index_of(wf: Path) -> dict:
-    return json.loads((wf / "results/tables/index.json").read_text())
+    return json.loads((wf / "results/default/tables/index.json").read_text())
 
 
 # --- headless Chromium ----------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def compile_tex(results: Path, tmp_path: Path) -> Path:
 def test_dry_run_plans_the_output_layer(workflow_copy):
     res = snakemake(workflow_copy, "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr[-2000:]
-    for rule in ("numbers", "render_tables", "provenance", "appendix_document", "appendix_pdf"):
+    for rule in ("appendix_numbers", "appendix_tables", "appendix_provenance", "appendix_document", "appendix_pdf"):
         assert rule in res.stdout, rule
 
 
@@ -172,13 +172,13 @@ def test_appendix_holds_every_table_figure_and_number(run):
 
 @pytest.mark.e2e
 def test_provenance_records_inputs_config_and_versions(run):
-    prov = json.loads((run / "results/provenance.json").read_text())
+    prov = json.loads((run / "results/default/provenance.json").read_text())
     assert prov["git"] == {"commit": None, "dirty": None}  # the scratch copy is no git checkout
     assert len(prov["config_hash"]) == 64 and prov["snakemake"] and prov["python"]["version"]
     assert "resources/raw/study2_survey.csv" in prov["raw_inputs"]
     for path, digest in list(prov["raw_inputs"].items()) + list(prov["outputs"].items()):
         assert hashlib.sha256((run / path).read_bytes()).hexdigest() == digest, path
-    html = (run / "results/appendix/appendix.html").read_text()
+    html = (run / "results/default/appendix/appendix.html").read_text()
     assert prov["config_hash"] in html and "not a git checkout" in html
     assert html.rstrip().endswith("</html>") and html.rfind('id="provenance"') > html.rfind('class="apa-table"')
 
@@ -196,8 +196,8 @@ def test_snakemake_report_on_the_completed_run(run):
 
 @pytest.mark.e2e
 def test_html_appendix_renders_in_chromium(run, tmp_path):
-    seen, dom = chromium_check(run / "results/appendix/appendix.html", tmp_path)
-    figures = len(list((run / "results/figures").glob("*.png")))
+    seen, dom = chromium_check(run / "results/default/appendix/appendix.html", tmp_path)
+    figures = len(list((run / "results/default/figures").glob("*.png")))
     index = index_of(run)
     assert seen["images"] == f"{figures}/{figures}", seen
     assert int(seen["tables"]) == len(index["tables"]), seen
@@ -208,7 +208,7 @@ def test_html_appendix_renders_in_chromium(run, tmp_path):
 
 @pytest.mark.e2e
 def test_pdf_has_pages_and_every_table_title(run):
-    pages, text = pdf_text(run / "results/appendix/appendix.pdf")
+    pages, text = pdf_text(run / "results/default/appendix/appendix.pdf")
     index = index_of(run)
     assert pages >= 20, pages
     for t in index["tables"]:

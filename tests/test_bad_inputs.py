@@ -11,9 +11,9 @@ import yaml
 from conftest import copy_workflow, expect_failure, snakemake
 
 TARGET = {
-    "study1": "results/study1/validated/segments.csv",
-    "study2": "results/study2/validated/survey.csv",
-    "study3": "results/study3/validated/survey.csv",
+    "study1": "results/default/study1/validated/segments.csv",
+    "study2": "results/default/study2/validated/survey.csv",
+    "study3": "results/default/study3/validated/survey.csv",
 }
 
 # (file, config key it replaces, the study, message fragments that must appear)
@@ -105,4 +105,4 @@ def test_bad_study1_input_stops_the_run(wf, tmp_path, filename, overrides, fragm
     f = str(wf / "tests/bad_inputs" / filename)
     overrides = {"study1": {k: v.format(f=f) for k, v in overrides.items()}}
     expect_failure(wf, "study1", overrides, ["Fix:", *fragments], tmp_path / "override.yaml", ignore_case=True)
-    assert not (wf / "results/tables/study1_coding_summary.csv").exists()
+    assert not (wf / "results/default/tables/study1_coding_summary.csv").exists()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from crfm.data.exclusions import apply_exclusions
-from crfm.studies.steps import validate_survey_study
+from crfm.studies.survey import survey_settings, validate
 
 
 def toy():
@@ -58,7 +58,8 @@ def test_flow_adds_up_on_shipped_data(study, config_and_model, monkeypatch):
 
     monkeypatch.chdir(ROOT)
     config, model = config_and_model
-    analysed, ex, flow = validate_survey_study(config, model, study)
+    r = validate(survey_settings(config, study))
+    analysed, ex, flow = r.analysed, r.exclusions, r.flow
     steps = dict(zip(flow["step"], flow["n"]))
     excluded = sum(n for s, n in steps.items() if s.startswith("excluded"))
     assert steps["received"] - excluded == steps["analysed"] == len(analysed)
@@ -76,7 +77,7 @@ def test_reverse_keyed_items_are_recoded(config_and_model, monkeypatch):
 
     monkeypatch.chdir(ROOT)
     config, model = config_and_model
-    analysed, _, _ = validate_survey_study(config, model, "study2")
+    analysed = validate(survey_settings(config, "study2")).analysed
     raw = pd.read_csv(ROOT / config["study2"]["survey"], skiprows=1).set_index("respondent_id")
     merged = analysed.set_index("respondent_id")
     both = raw.loc[merged.index, "RSEL6"].notna()

@@ -28,7 +28,8 @@ from conftest import copy_workflow, snakemake
 TARGET = "study2"
 RULE = "study2_explore"
 # An output of RULE that the script writes first (its tables come before its figures and summary).
-FIRST_OUTPUT = "results/tables/study2_item_analysis.csv"
+RESULTS = "results/default"
+FIRST_OUTPUT = f"{RESULTS}/tables/study2_item_analysis.csv"
 VOLATILE = ("logs", "benchmarks")
 
 
@@ -65,7 +66,7 @@ def incomplete_files(wf: Path) -> list[str]:
         return []
     assert "IncompleteFilesException" in out, out[-3000:]
     listed = out.split("Incomplete files:", 1)[1].strip().splitlines()
-    return [line.strip() for line in listed if line.strip().startswith("results/")]
+    return [line.strip() for line in listed if line.strip().startswith("results/default/")]
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +75,7 @@ def reference(tmp_path_factory):
     wf = copy_workflow(tmp_path_factory.mktemp("kill_ref") / "wf")
     res = snakemake(wf, TARGET, "--cores", "1")
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    return digests(wf / "results")
+    return digests(wf / RESULTS)
 
 
 @pytest.mark.e2e
@@ -124,17 +125,17 @@ def test_sigkill_mid_job_leaves_nothing_complete_and_rerun_finishes(victim, refe
     # Nothing on disk is both wrong and taken as complete: every file is either named incomplete by
     # Snakemake or identical to the uninterrupted run's (outputs of jobs that finished before the kill).
     incomplete = incomplete_files(wf)
-    on_disk = digests(wf / "results")
-    suspicious = [f for f in on_disk if f"results/{f}" not in incomplete and on_disk[f] != reference.get(f)]
+    on_disk = digests(wf / RESULTS)
+    suspicious = [f for f in on_disk if f"{RESULTS}/{f}" not in incomplete and on_disk[f] != reference.get(f)]
     assert not suspicious, f"left as if complete: {suspicious}"
     partial = [f for f in reference if f.startswith(("tables/study2_", "study2/", "figures/study2_")) and f not in on_disk]
     assert partial, "all outputs exist: the kill did not land mid-job"
     if victim == "process_group":
         # Snakemake never got to clean up: the killed job's files are on disk and marked incomplete.
-        assert f"results/{FIRST_OUTPUT.removeprefix('results/')}" in incomplete, incomplete
+        assert FIRST_OUTPUT in incomplete, incomplete
     else:
         # Snakemake deleted the failed job's outputs itself.
-        assert FIRST_OUTPUT.removeprefix("results/") not in on_disk and not incomplete, (incomplete, sorted(on_disk))
+        assert FIRST_OUTPUT.removeprefix(f"{RESULTS}/") not in on_disk and not incomplete, (incomplete, sorted(on_disk))
 
     if victim == "process_group":
         # A killed Snakemake also leaves its lock: the documented recovery is `snakemake --unlock`.
@@ -146,7 +147,7 @@ def test_sigkill_mid_job_leaves_nothing_complete_and_rerun_finishes(victim, refe
     res = snakemake(wf, TARGET, "--cores", "1")
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     assert re.search(rf"rule {RULE}:", res.stdout + res.stderr)
-    after = digests(wf / "results")
+    after = digests(wf / RESULTS)
     assert after.keys() == reference.keys(), set(after) ^ set(reference)
     assert [f for f in after if after[f] != reference[f]] == []
     res = snakemake(wf, TARGET, "-n")

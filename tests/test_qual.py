@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from crfm.errors import AnalysisError, InputError
+from crfm.report.figures import code_heatmap_figure, cooccurrence_figure, saturation_figure, save_figure
 from crfm.stats.coding import (
     cluster_order,
     code_company_share,
@@ -18,9 +19,6 @@ from crfm.stats.coding import (
     dimension_by_company,
     informants_table,
     jaccard_matrix,
-    plot_code_heatmap,
-    plot_cooccurrence,
-    plot_saturation,
     primary_segments,
     saturation,
     traceability,
@@ -153,9 +151,9 @@ def test_code_company_share_and_heatmap(tmp_path, segments, interviews, codebook
     assert share.loc["P_WEB"].tolist() == pytest.approx([2 / 3, 1 / 2, 1 / 2])
     assert share.loc["F_LEARN"].sum() == 0
     paths = [tmp_path / "heat.png", tmp_path / "heat.pdf"]
-    plot_code_heatmap(share, paths, synthetic=True, labels=dict(zip(codebook["code"], codebook["label"])))
+    save_figure(code_heatmap_figure(share, labels=dict(zip(codebook["code"], codebook["label"]))), paths, synthetic=True)
     first = [p.read_bytes() for p in paths]
-    plot_code_heatmap(share, paths, synthetic=True, labels=dict(zip(codebook["code"], codebook["label"])))
+    save_figure(code_heatmap_figure(share, labels=dict(zip(codebook["code"], codebook["label"]))), paths, synthetic=True)
     assert [p.read_bytes() for p in paths] == first and all(len(b) > 1000 for b in first)
 
 
@@ -173,10 +171,8 @@ def test_saturation(tmp_path, segments, interviews):
     assert saturation(segments, interviews, k=4, primary_coder="C1").saturation_interview is None
     assert saturation(segments, interviews, k=1, primary_coder="C1").saturation_interview == "I2"
     assert res.summary().loc[0, "saturation_order"] == 4
-    plot_saturation(res, [tmp_path / "sat.png"], synthetic=False)
-    plot_saturation(
-        saturation(segments, interviews, k=4, primary_coder="C1"), [tmp_path / "none.png"], synthetic=True
-    )
+    save_figure(saturation_figure(res), [tmp_path / "sat.png"], synthetic=False)
+    save_figure(saturation_figure(saturation(segments, interviews, k=4, primary_coder="C1")), [tmp_path / "none.png"], synthetic=True)
     assert (tmp_path / "sat.png").stat().st_size > 1000 and (tmp_path / "none.png").exists()
 
 
@@ -210,12 +206,14 @@ def test_cooccurrence_jaccard(tmp_path, segments):
     order = cluster_order(m)
     assert sorted(order) == codes and cluster_order(m.iloc[::-1, ::-1]) == order
     paths = [tmp_path / "co.png", tmp_path / "co.pdf"]
-    assert plot_cooccurrence(long, paths, synthetic=True) == order
+    fig = cooccurrence_figure(long)
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == order
+    save_figure(fig, paths, synthetic=True)
     first = [p.read_bytes() for p in paths]
-    plot_cooccurrence(long, paths, synthetic=True)
+    save_figure(cooccurrence_figure(long), paths, synthetic=True)
     assert [p.read_bytes() for p in paths] == first
     with pytest.raises(AnalysisError, match="at least two codes"):
-        plot_cooccurrence(long.iloc[0:0], [tmp_path / "x.png"], synthetic=True)
+        cooccurrence_figure(long.iloc[0:0])
 
 
 def test_traceability(codebook):

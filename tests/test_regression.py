@@ -15,8 +15,6 @@ from crfm.stats.regression import (
     jn_curve,
     johnson_neyman,
     johnson_neyman_from_result,
-    plot_interaction,
-    plot_johnson_neyman,
     product_indicators,
     simple_slopes,
 )
@@ -438,7 +436,7 @@ def test_product_indicators_matched_and_all_pairs():
 
 
 def test_figures_render(result, tmp_path):
-    from crfm.data.tables import save_figure
+    from crfm.report.figures import interaction_figure, johnson_neyman_figure, save_figure
 
     jn = johnson_neyman_from_result(result)
     fit = result.final_fit
@@ -454,6 +452,6 @@ def test_figures_render(result, tmp_path):
         (lo, hi),
         center=jn.center,
     )
-    for fig, name in [(plot_interaction(result), "int"), (plot_johnson_neyman(curve, jn), "jn")]:
+    for fig, name in [(interaction_figure(result), "int"), (johnson_neyman_figure(curve, jn), "jn")]:
         save_figure(fig, [tmp_path / f"{name}.png"], synthetic=True)
         assert (tmp_path / f"{name}.png").stat().st_size > 1000

@@ -17,7 +17,7 @@ REF = json.loads((DATA / "lavaan_hs1939.json").read_text())
 
 @pytest.fixture(scope="module")
 def hs_run(tmp_path_factory):
-    return run_target(tmp_path_factory, "hs", "study2", "--configfile", "config/examples/hs1939.yaml") / "results/tables"
+    return run_target(tmp_path_factory, "hs", "study2", "--configfile", "config/examples/hs1939.yaml") / "results/default/tables"
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +74,10 @@ def test_hs_outputs_are_not_labelled_synthetic(hs_run):
 
 @pytest.mark.e2e
 def test_planted_weak_items_are_the_ones_removed(synthetic_run):
-    log = read_table(synthetic_run / "results/tables/study2_purification.csv")
+    log = read_table(synthetic_run / "results/default/tables/study2_purification.csv")
     assert sorted(log["item"]) == ["RCOM6", "RINT6", "RSEL5"]  # planted in config population
     assert set(log["rule"]) <= {"min_loading", "wrong_factor", "max_cross_loading", "min_item_total"}
-    retained = read_table(synthetic_run / "results/study2/retained_items.csv")
+    retained = read_table(synthetic_run / "results/default/study2/retained_items.csv")
     assert len(retained) == 15 and not {"RCOM6", "RINT6", "RSEL5"} & set(retained["item"])
 
 
@@ -85,7 +85,7 @@ def test_planted_weak_items_are_the_ones_removed(synthetic_run):
 def test_population_loadings_recovered(synthetic_run):
     """Population loadings inside the reported 95% CIs for at least 90% of the retained items."""
     pop = yaml.safe_load((ROOT / "config/config.yaml").read_text())["population"]["loadings"]
-    load = read_table(synthetic_run / "results/tables/study2_loadings.csv")
+    load = read_table(synthetic_run / "results/default/tables/study2_loadings.csv")
     inside = [(lo <= pop[i] <= hi) for i, lo, hi in zip(load["item"], load["ci_lower"], load["ci_upper"])]
     assert len(inside) == 15
     assert sum(inside) / len(inside) >= 0.9
@@ -93,9 +93,9 @@ def test_population_loadings_recovered(synthetic_run):
 
 @pytest.mark.e2e
 def test_notes_state_the_sample_and_formulas(synthetic_run):
-    notes = " ".join(table_notes(synthetic_run / "results/tables/study2_reliability.csv"))
+    notes = " ".join(table_notes(synthetic_run / "results/default/tables/study2_reliability.csv"))
     assert "CR = (sum l)^2" in notes and "AVE = mean(l^2)" in notes
-    fit_notes = " ".join(table_notes(synthetic_run / "results/tables/study2_fit.csv"))
+    fit_notes = " ".join(table_notes(synthetic_run / "results/default/tables/study2_fit.csv"))
     assert "listwise complete n =" in fit_notes
 
 
@@ -111,6 +111,6 @@ BAD = [
 @pytest.mark.parametrize("override,fragments", BAD, ids=["zero_variance", "singular", "too_few_cases", "purified_away"])
 def test_analysis_failures_name_the_item_or_construct(synthetic_run, tmp_path, override, fragments):
     wf = synthetic_run
-    shutil.rmtree(wf / "results/study2", ignore_errors=True)
+    shutil.rmtree(wf / "results/default/study2", ignore_errors=True)
     expect_failure(wf, "study2", {"study2": override}, fragments, tmp_path / "o.yaml")
-    assert not (wf / "results/study2/retained_items.csv").exists()
+    assert not (wf / "results/default/study2/retained_items.csv").exists()

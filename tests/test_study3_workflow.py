@@ -21,7 +21,7 @@ def run3(tmp_path_factory):
 
 @pytest.mark.e2e
 def test_population_effects_inside_the_bootstrap_cis(run3):
-    ci = read_table(run3 / "results/tables/study3_bootstrap_ci.csv").set_index("stat")
+    ci = read_table(run3 / "results/default/tables/study3_bootstrap_ci.csv").set_index("stat")
     for stat, pop in (("beta_focal", POP["crfm"]), ("beta_interaction", POP["interaction"])):
         lo, hi = ci.loc[stat, "bca_low"], ci.loc[stat, "bca_high"]
         assert lo <= pop <= hi, f"{stat}: population {pop} outside [{lo:.3f}, {hi:.3f}]"
@@ -29,11 +29,11 @@ def test_population_effects_inside_the_bootstrap_cis(run3):
 
 @pytest.mark.e2e
 def test_hypotheses_come_out_as_the_population_implies(run3):
-    h = read_table(run3 / "results/tables/study3_hypotheses.csv").set_index("hypothesis")
+    h = read_table(run3 / "results/default/tables/study3_hypotheses.csv").set_index("hypothesis")
     # population: CRFM -> performance positive, stronger under high complexity
     assert bool(h.loc["H1", "supported"]) is (POP["crfm"] > 0)
     assert bool(h.loc["H2", "supported"]) is (POP["interaction"] > 0)
-    coefs = read_table(run3 / "results/tables/study3_coefficients.csv")
+    coefs = read_table(run3 / "results/default/tables/study3_coefficients.csv")
     final = coefs[coefs["step"] == coefs["step"].max()].set_index("term")
     # the verdict table copies, never retypes, the regression's numbers
     assert h.loc["H2", "b"] == pytest.approx(final.loc["CRFM_x_COMP", "b"], rel=1e-9)
@@ -42,9 +42,9 @@ def test_hypotheses_come_out_as_the_population_implies(run3):
 
 @pytest.mark.e2e
 def test_simple_slopes_rise_with_complexity_and_jn_is_consistent(run3):
-    s = read_table(run3 / "results/tables/study3_simple_slopes.csv").set_index("at")
+    s = read_table(run3 / "results/default/tables/study3_simple_slopes.csv").set_index("at")
     assert s.loc["-1 SD", "slope"] < s.loc["mean", "slope"] < s.loc["+1 SD", "slope"]
-    jn = read_table(run3 / "results/tables/study3_johnson_neyman.csv")
+    jn = read_table(run3 / "results/default/tables/study3_johnson_neyman.csv")
     # the effect is significant at +1 SD, so no JN bound may lie between the mean and +1 SD
     inside = jn[(jn["value"] > 0) & (jn["value"] < s.loc["+1 SD", "moderator_value"])]
     assert inside.empty
@@ -52,17 +52,17 @@ def test_simple_slopes_rise_with_complexity_and_jn_is_consistent(run3):
 
 @pytest.mark.e2e
 def test_bootstrap_identical_for_any_shard_count(run3):
-    first = (run3 / "results/tables/study3_bootstrap_ci.csv").read_bytes()
-    res = snakemake(run3, "results/tables/study3_bootstrap_ci.csv", "--cores", "2", "--set-scatter", "bootstrap=3", "--forcerun", "study3_bootstrap_shard")
+    first = (run3 / "results/default/tables/study3_bootstrap_ci.csv").read_bytes()
+    res = snakemake(run3, "results/default/tables/study3_bootstrap_ci.csv", "--cores", "2", "--set-scatter", "bootstrap=3", "--forcerun", "study3_bootstrap_shard")
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
-    assert len(list((run3 / "results/study3/bootstrap").glob("shard_*-of-3.csv"))) == 3
-    assert (run3 / "results/tables/study3_bootstrap_ci.csv").read_bytes() == first
+    assert len(list((run3 / "results/default/study3/bootstrap").glob("shard_*-of-3.csv"))) == 3
+    assert (run3 / "results/default/tables/study3_bootstrap_ci.csv").read_bytes() == first
 
 
 @pytest.mark.e2e
 def test_study3_uses_study2_retained_items_and_reruns_when_they_may_change(run3, tmp_path):
-    retained = read_table(run3 / "results/study2/retained_items.csv")
-    load = read_table(run3 / "results/tables/study3_measurement_loadings.csv")
+    retained = read_table(run3 / "results/default/study2/retained_items.csv")
+    load = read_table(run3 / "results/default/tables/study3_measurement_loadings.csv")
     crfm_items = set(load.loc[load["factor"].isin(["RCOM", "RSEL", "RINT"]), "item"])
     assert crfm_items == set(retained["item"])
     cfg = tmp_path / "o.yaml"
@@ -97,8 +97,8 @@ BAD = [
 @pytest.mark.e2e
 @pytest.mark.parametrize("override,fragments", BAD, ids=["constant", "too_few_cases", "collinear", "missing_control"])
 def test_study3_failures_name_the_variable(run3, tmp_path, override, fragments):
-    shutil.rmtree(run3 / "results/study3", ignore_errors=True)
-    for t in (run3 / "results/tables").glob("study3_*.csv"):
+    shutil.rmtree(run3 / "results/default/study3", ignore_errors=True)
+    for t in (run3 / "results/default/tables").glob("study3_*.csv"):
         t.unlink()
     expect_failure(run3, "study3", {"study3": override}, fragments, tmp_path / "o.yaml")
-    assert not (run3 / "results/tables/study3_hypotheses.csv").exists()
+    assert not (run3 / "results/default/tables/study3_hypotheses.csv").exists()

@@ -38,7 +38,7 @@ def full_run(tmp_path_factory):
 def test_dry_run_prints_the_full_plan(workflow_copy):
     res = snakemake(workflow_copy, "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr[-2000:]
-    for rule in ("validate_study1", "study1_coding_summary", "study1_qdpx_crosscheck", "validate_study2", "study2_explore", "study2_confirm", "validate_study3", "study3_measurement", "study3_regression", "study3_bootstrap_shard", "study3_bootstrap_ci", "study3_sem", "study3_hypotheses", "all"):
+    for rule in ("study1_validate", "study1_coding_summary", "study1_qdpx_crosscheck", "study2_validate", "study2_explore", "study2_confirm", "study3_validate", "study3_measurement", "study3_regression", "study3_bootstrap_shard", "study3_bootstrap_ci", "study3_sem", "study3_hypotheses", "all"):
         assert rule in res.stdout
 
 
@@ -87,10 +87,10 @@ def test_study1_from_the_qdpx_export_gives_the_same_tables(full_run, tmp_path):
     override.write_text("study1:\n  source: qdpx\n")
     res = snakemake(wf, "study1", "--cores", "2", "--configfile", str(override))
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    tables = sorted((full_run / "results/tables").glob("study1_*.csv"))
+    tables = sorted((full_run / "results/default/tables").glob("study1_*.csv"))
     tables = [t for t in tables if t.name != "study1_qdpx_crosscheck.csv"]
     assert len(tables) == 9
     for t in tables:
-        assert (wf / "results/tables" / t.name).read_bytes() == t.read_bytes(), t.name
+        assert (wf / "results/default/tables" / t.name).read_bytes() == t.read_bytes(), t.name
     for fig in ("code_heatmap", "saturation", "cooccurrence"):
-        assert (wf / f"results/figures/study1_{fig}.png").stat().st_size > 10_000
+        assert (wf / f"results/default/default/figures/study1_{fig}.png").stat().st_size > 10_000

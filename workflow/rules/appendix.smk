@@ -2,134 +2,143 @@
 # LaTeX and HTML, provenance.json, and the appendix (HTML, LaTeX, PDF) from jinja2 templates.
 
 
-rule numbers:
+rule appendix_numbers:
     input:
         unpack(get_summaries),
-        tables=expand("results/tables/{t}.csv", t=get_table_names()),
-        manifest=get_manifest(),
+        tables=get_tables(),
     output:
         report(
-            "results/numbers.json",
+            f"{RESULTS}/numbers.json",
             caption="../report/numbers.rst",
             category="Appendix",
         ),
     log:
-        "results/logs/numbers.log",
+        f"{RESULTS}/logs/appendix_numbers.log",
     benchmark:
-        "results/benchmarks/numbers.tsv"
+        f"{RESULTS}/benchmarks/appendix_numbers.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        settings=appendix_settings(),
+        settings=settings("appendix_numbers"),
     script:
-        "../scripts/collect_numbers.py"
+        "../scripts/appendix_numbers.py"
 
 
-rule render_tables:
+rule appendix_tables:
     input:
-        tables=expand("results/tables/{t}.csv", t=get_table_names()),
+        tables=get_tables(),
     output:
-        html=get_rendered_tables("html"),
+        html=report(
+            get_rendered_tables("html"),
+            caption="../report/table.rst",
+            category="Tables",
+        ),
         tex=get_rendered_tables("tex"),
-        index="results/tables/index.json",
+        index=f"{RESULTS}/tables/index.json",
     log:
-        "results/logs/render_tables.log",
+        f"{RESULTS}/logs/appendix_tables.log",
     benchmark:
-        "results/benchmarks/render_tables.tsv"
+        f"{RESULTS}/benchmarks/appendix_tables.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        settings=settings("appendix_tables"),
     script:
-        "../scripts/render_tables.py"
+        "../scripts/appendix_tables.py"
 
 
-rule provenance:
+rule appendix_provenance:
     input:
         raw=get_raw_inputs(),
         outputs=get_all_study_outputs(),
     output:
         report(
-            "results/provenance.json",
+            f"{RESULTS}/provenance.json",
             caption="../report/provenance.rst",
             category="Appendix",
         ),
     log:
-        "results/logs/provenance.log",
+        f"{RESULTS}/logs/appendix_provenance.log",
     benchmark:
-        "results/benchmarks/provenance.tsv"
+        f"{RESULTS}/benchmarks/appendix_provenance.tsv"
     conda:
         ENV
     resources:
         mem_mb=500,
         runtime=5,
     params:
-        settings=appendix_settings(),
+        settings=settings("appendix_provenance"),
     script:
-        "../scripts/provenance.py"
+        "../scripts/appendix_provenance.py"
 
 
 rule appendix_document:
     input:
-        numbers="results/numbers.json",
-        index="results/tables/index.json",
-        html=get_rendered_tables("html"),
-        tex=get_rendered_tables("tex"),
+        numbers=rules.appendix_numbers.output[0],
+        index=rules.appendix_tables.output.index,
+        html=rules.appendix_tables.output.html,
+        tex=rules.appendix_tables.output.tex,
         png=get_figures("png"),
         pdf=get_figures("pdf"),
-        provenance="results/provenance.json",
+        provenance=rules.appendix_provenance.output[0],
         templates=get_templates(),
     output:
         html=report(
-            "results/appendix/appendix.html",
+            f"{RESULTS}/appendix/appendix.html",
             caption="../report/appendix_html.rst",
             category="Appendix",
         ),
         tex=report(
-            "results/appendix/appendix.tex",
+            f"{RESULTS}/appendix/appendix.tex",
             caption="../report/appendix_tex.rst",
             category="Appendix",
         ),
     log:
-        "results/logs/appendix_document.log",
+        f"{RESULTS}/logs/appendix_document.log",
     benchmark:
-        "results/benchmarks/appendix_document.tsv"
+        f"{RESULTS}/benchmarks/appendix_document.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        settings=settings("appendix_document"),
     script:
         "../scripts/appendix_document.py"
 
 
 rule appendix_pdf:
     input:
-        numbers="results/numbers.json",
-        index="results/tables/index.json",
-        html=get_rendered_tables("html"),
+        numbers=rules.appendix_numbers.output[0],
+        index=rules.appendix_tables.output.index,
+        html=rules.appendix_tables.output.html,
         png=get_figures("png"),
-        provenance="results/provenance.json",
+        provenance=rules.appendix_provenance.output[0],
         templates=get_templates(),
     output:
         report(
-            "results/appendix/appendix.pdf",
+            f"{RESULTS}/appendix/appendix.pdf",
             caption="../report/appendix_pdf.rst",
             category="Appendix",
         ),
     log:
-        "results/logs/appendix_pdf.log",
+        f"{RESULTS}/logs/appendix_pdf.log",
     benchmark:
-        "results/benchmarks/appendix_pdf.tsv"
+        f"{RESULTS}/benchmarks/appendix_pdf.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        settings=settings("appendix_pdf"),
     script:
         "../scripts/appendix_pdf.py"
 

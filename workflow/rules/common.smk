@@ -1,100 +1,52 @@
-# Shared set-up: config validation before any job runs, and the input functions (get_*).
+# Shared set-up: the config checked before any job runs, the registry of studies, the run's results
+# folder, and the input functions (get_*).
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from crfm.data.config import check_config, validate_schema  # noqa: E402
+from crfm.data.manifest import SHIPPED_MANIFEST  # noqa: E402
+from crfm.studies import needed_studies, registry  # noqa: E402
+from crfm.workflow import rule_digest  # noqa: E402
 
 validate_schema(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 MODEL = check_config(config)
 
 ENV = "../../envs/crfm.yaml"
+STUDIES = registry()
+# The configured studies and those their rules read from (Study 3 reads Study 2's retained items).
+NEEDED = needed_studies(config["studies"])
+# Every output of a configuration goes under results/<run>/ (config key `run`), so an own-data run
+# never mixes with the shipped results.
+RESULTS = f"results/{config['run']}"
 
 
-def study_settings(study):
-    """The config a study's rules depend on, passed as params so that editing it reruns them."""
-    keys = ["data", "measurement", "second_order", study]
-    if study == "study3":
-        keys.append("study2")
-    return {k: config.get(k) for k in keys if k in config}
+def settings(rule):
+    """A rule's only parameter: the digest of what it reads from the config (crfm.workflow)."""
+    return rule_digest(rule, config)
+
+
+def configured(study_id):
+    return study_id in config["studies"]
 
 
 def get_manifest():
     return config["data"]["manifest"]
 
 
-def get_survey(study):
-    return [config[study]["survey"], get_manifest()]
+def get_shipped_manifest():
+    """The shipped manifest: its checksums say which raw files are the shipped synthetic ones."""
+    return [SHIPPED_MANIFEST] if Path(SHIPPED_MANIFEST).is_file() else []
 
 
-def get_study1_raw():
-    s1 = config["study1"]
-    files = [s1["interviews"], s1["codebook"], get_manifest()]
-    files.append(
-        s1["qdpx"] if s1.get("source", "segments") == "qdpx" else s1["segments"]
-    )
-    return files
-
-
-def get_study_outputs(study):
-    if study == "study1":
-        return get_study1_outputs()
-    return {
-        "study2": STUDY2_OUTPUTS,
-        "study3": STUDY3_OUTPUTS,
-        "design": DESIGN_OUTPUTS,
-    }[study]
-
-
-def get_final_outputs():
-    """The default target: every configured study's outputs, then the appendix over them."""
-    return get_all_study_outputs() + get_appendix_outputs()
-
-
-def get_all_study_outputs():
-    return [f for study in config["studies"] for f in get_study_outputs(study)]
-
-
-# --- Study 1 ---
-
-STUDY1_TABLES = [
-    "informants",
-    "coding_summary",
-    "dimension_by_company",
-    "code_company_share",
-    "saturation",
-    "cooccurrence",
-    "reliability",
-    "reliability_by_code",
-    "traceability",
-]
-STUDY1_FIGURES = ["code_heatmap", "saturation", "cooccurrence"]
-
-
-def study1_table_names():
-    if config.get("study1", {}).get("reliability", True):
-        return STUDY1_TABLES
-    return [t for t in STUDY1_TABLES if not t.startswith("reliability")]
-
-
-def get_study1_outputs():
-    out = expand("results/tables/study1_{table}.csv", table=study1_table_names())
-    out += expand(
-        "results/figures/study1_{figure}.{ext}",
-        figure=STUDY1_FIGURES,
-        ext=["png", "pdf"],
-    )
-    out.append("results/study1/summary.json")
-    if get_qdpx_crosscheck():
-        out.append("results/tables/study1_qdpx_crosscheck.csv")
-    return out
-
-
-def get_qdpx_crosscheck():
-    """Rebuild Study 1 from the .qdpx too when both sources are given."""
-    s1 = config.get("study1", {})
-    return bool(s1.get("qdpx")) and s1.get("source", "segments") == "segments"
+def get_raw(study_id):
+    """A study's raw inputs (crfm.studies registry), the manifest, and the shipped manifest."""
+    return [
+        *STUDIES[study_id].raw_inputs(config),
+        get_manifest(),
+        *get_shipped_manifest(),
+    ]
 
 
 def get_study1_survey(wildcards):
@@ -102,204 +54,92 @@ def get_study1_survey(wildcards):
     return {"survey": config["study2"]["survey"]} if "study2" in config else {}
 
 
-# --- Study 2 ---
+def get_study1_qdpx():
+    """The REFI-QDA export, rebuilt and compared when both it and the CSV segments are given."""
+    s1 = config.get("study1", {})
+    return (
+        s1["qdpx"]
+        if s1.get("qdpx") and s1.get("source", "segments") == "segments"
+        else []
+    )
 
-STUDY2_EXPLORE_TABLES = [
-    "item_analysis",
-    "kmo",
-    "factorability",
-    "parallel_analysis",
-    "efa_loadings",
-    "efa_factor_correlations",
-    "efa_variance",
-    "purification",
-]
-STUDY2_CONFIRM_TABLES = [
-    "fit",
-    "comparisons",
-    "loadings",
-    "factor_correlations",
-    "second_order_loadings",
-    "reliability",
-    "fornell_larcker",
-    "htmt",
-    "common_method",
-    "scale_items",
-]
-STUDY2_OUTPUTS = (
-    [
-        "results/tables/study2_exclusions.csv",
-        "results/tables/study2_flow.csv",
-        "results/study2/retained_items.csv",
-        "results/study2/explore_summary.json",
-        "results/study2/summary.json",
+
+def study_tables(study_id):
+    return STUDIES[study_id].tables(config)
+
+
+def study_outputs(study_id):
+    """Every file of a study that the default target asks for: tables, figures (PNG and PDF), summaries."""
+    s = STUDIES[study_id]
+    out = [f"{RESULTS}/tables/{t}.csv" for t in s.tables(config)]
+    out += [
+        f"{RESULTS}/figures/{f}.{ext}"
+        for f in s.figures(config)
+        for ext in ("png", "pdf")
     ]
-    + expand(
-        "results/tables/study2_{t}.csv", t=STUDY2_EXPLORE_TABLES + STUDY2_CONFIRM_TABLES
-    )
-    + expand(
-        "results/figures/study2_{f}.{ext}",
-        f=["scree", "efa_loadings"],
-        ext=["png", "pdf"],
-    )
-)
+    out += [f"{RESULTS}/{p}" for p in [*s.summaries.values(), *s.files]]
+    return out
 
 
-# --- Study 3 ---
-
-STUDY3_REGRESSION_TABLES = [
-    "coefficients",
-    "summary",
-    "vif",
-    "dimension_coefficients",
-    "dimension_summary",
-    "indicator_models",
-    "simple_slopes",
-    "johnson_neyman",
-]
+def get_all_study_outputs():
+    return [f for sid in STUDIES if configured(sid) for f in study_outputs(sid)]
 
 
-def study3_measurement_tables():
-    tables = [
-        "measurement_fit",
-        "measurement_loadings",
-        "second_order_loadings",
-        "reliability",
-        "htmt",
-        "descriptives",
-        "correlations",
-    ]
-    if config.get("study3", {}).get("marker"):
-        tables.append("marker")
-    return tables
-
-
-def get_retained_items():
-    """Study 2's retained items: the DAG edge between the two surveys."""
-    return "results/study2/retained_items.csv"
-
-
-STUDY3_OUTPUTS = (
-    [
-        "results/tables/study3_exclusions.csv",
-        "results/tables/study3_flow.csv",
-        "results/tables/study3_bootstrap_ci.csv",
-        "results/tables/study3_sem_paths.csv",
-        "results/tables/study3_sem_fit.csv",
-        "results/tables/study3_hypotheses.csv",
-        "results/study3/summary.json",
-    ]
-    + expand(
-        "results/tables/study3_{t}.csv",
-        t=study3_measurement_tables() + STUDY3_REGRESSION_TABLES,
-    )
-    + expand(
-        "results/figures/study3_{f}.{ext}",
-        f=["interaction", "johnson_neyman"],
-        ext=["png", "pdf"],
-    )
-)
-
-
-# --- Design analysis ---
-
-
-def design_settings_params():
-    """What the simulation depends on (rerun when it changes)."""
-    keys = ["design", "population", "measurement", "second_order", "study3"]
-    return {k: config.get(k) for k in keys}
-
-
-DESIGN_OUTPUTS = [
-    "results/tables/design_power.csv",
-    "results/tables/design_recovery.csv",
-    "results/tables/design_convergence.csv",
-    "results/figures/design_power.png",
-    "results/figures/design_power.pdf",
-]
-
-
-# --- Appendix: numbers.json, rendered tables, appendix.{html,tex,pdf}, provenance ---
-
-APPENDIX_OUTPUTS = [
-    "results/numbers.json",
-    "results/provenance.json",
-    "results/appendix/appendix.html",
-    "results/appendix/appendix.tex",
-    "results/appendix/appendix.pdf",
-]
+def get_final_outputs():
+    """The default target: every configured study's outputs, then the appendix over them."""
+    return get_all_study_outputs() + get_appendix_outputs()
 
 
 def get_appendix_outputs():
-    return APPENDIX_OUTPUTS
+    return [
+        f"{RESULTS}/numbers.json",
+        f"{RESULTS}/provenance.json",
+        f"{RESULTS}/appendix/appendix.html",
+        f"{RESULTS}/appendix/appendix.tex",
+        f"{RESULTS}/appendix/appendix.pdf",
+    ]
 
 
 def get_table_names():
-    """Every table of the configured studies (the stems of their CSVs), sorted."""
-    return sorted(
-        Path(f).stem
-        for f in get_all_study_outputs()
-        if f.startswith("results/tables/") and f.endswith(".csv")
-    )
+    """Every table of the configured studies, in registry order."""
+    return [t for sid in STUDIES if configured(sid) for t in study_tables(sid)]
+
+
+def get_tables(wildcards=None):
+    return [f"{RESULTS}/tables/{t}.csv" for t in get_table_names()]
 
 
 def get_figure_names():
-    return sorted(
-        {
-            Path(f).stem
-            for f in get_all_study_outputs()
-            if f.startswith("results/figures/") and f.endswith(".png")
-        }
-    )
+    return [
+        f for sid in STUDIES if configured(sid) for f in STUDIES[sid].figures(config)
+    ]
 
 
 def get_rendered_tables(ext):
     folder = {"html": "html", "tex": "latex"}[ext]
-    return expand(f"results/tables/{folder}/{{t}}.{ext}", t=get_table_names())
+    return [f"{RESULTS}/tables/{folder}/{t}.{ext}" for t in get_table_names()]
 
 
 def get_figures(ext):
-    return expand(f"results/figures/{{f}}.{ext}", f=get_figure_names())
+    return [f"{RESULTS}/figures/{f}.{ext}" for f in get_figure_names()]
 
 
 def get_summaries(wildcards=None):
-    """The summary files numbers.json reads, by key (the rest comes from the tables)."""
-    out = {}
-    if "study1" in config["studies"]:
-        out["study1"] = "results/study1/summary.json"
-    if "study2" in config["studies"]:
-        out["study2_explore"] = "results/study2/explore_summary.json"
-    return out
+    """The JSON summaries numbers.json reads, by key (the rest comes from the tables)."""
+    return {
+        key: f"{RESULTS}/{path}"
+        for sid in STUDIES
+        if configured(sid)
+        for key, path in STUDIES[sid].summaries.items()
+    }
 
 
 def get_raw_inputs():
-    """Every raw input of the configured studies (sheets, codebook, REFI-QDA export, manifest)."""
-    files = [get_manifest()]
-    if "study1" in config["studies"]:
-        files += get_study1_raw()
-        if get_qdpx_crosscheck():
-            files.append(config["study1"]["qdpx"])
-    for study in ("study2", "study3"):
-        if study in config["studies"]:
-            files += get_survey(study)
-    return sorted(set(files))
+    """Every raw input of the configured studies, and the manifest (provenance records them)."""
+    return sorted({f for sid in STUDIES if configured(sid) for f in get_raw(sid)})
 
 
 def get_templates():
     """The appendix templates: inputs, so that editing one rebuilds the appendix."""
     root = Path(workflow.basedir) / "workflow/templates"
     return sorted(str(p) for p in root.rglob("*.j2"))
-
-
-def appendix_settings():
-    """The config the appendix's numbers depend on (labels, thresholds, hypotheses)."""
-    keys = [
-        "studies",
-        "data",
-        "measurement",
-        "second_order",
-        "study1",
-        "study2",
-        "study3",
-    ]
-    return {k: config.get(k) for k in keys if k in config}

@@ -1,106 +1,119 @@
-# Study 1: conceptualization, from coded interviews to the coding summary and the item pool.
+# Study 1: conceptualization, from coded interviews to the coding summary and the item pool
+# (crfm.studies.study1).
 
 
-rule validate_study1:
+rule study1_validate:
     input:
-        get_study1_raw(),
+        interviews=config["study1"]["interviews"],
+        codebook=config["study1"]["codebook"],
+        segments=(
+            config["study1"]["qdpx"]
+            if config["study1"].get("source", "segments") == "qdpx"
+            else config["study1"]["segments"]
+        ),
+        manifest=get_manifest(),
+        shipped=get_shipped_manifest(),
     output:
-        interviews="results/study1/validated/interviews.csv",
-        segments="results/study1/validated/segments.csv",
-        codebook="results/study1/validated/codebook.csv",
+        interviews=f"{RESULTS}/study1/validated/interviews.csv",
+        segments=f"{RESULTS}/study1/validated/segments.csv",
+        codebook=f"{RESULTS}/study1/validated/codebook.csv",
     log:
-        "results/logs/validate_study1.log",
+        f"{RESULTS}/logs/study1_validate.log",
     benchmark:
-        "results/benchmarks/validate_study1.tsv"
+        f"{RESULTS}/benchmarks/study1_validate.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        settings=study_settings("study1"),
+        settings=settings("study1_validate"),
     script:
-        "../scripts/validate_study1.py"
+        "../scripts/study1_validate.py"
 
 
 rule study1_coding_summary:
     input:
         unpack(get_study1_survey),
-        interviews="results/study1/validated/interviews.csv",
-        segments="results/study1/validated/segments.csv",
-        codebook="results/study1/validated/codebook.csv",
+        interviews=rules.study1_validate.output.interviews,
+        segments=rules.study1_validate.output.segments,
+        codebook=rules.study1_validate.output.codebook,
     output:
-        **{
-            t: report(
-                f"results/tables/study1_{t}.csv",
-                caption=f"../report/study1_{t}.rst",
-                category="Study 1",
-                subcategory="Tables",
-            )
-            for t in study1_table_names()
-        },
+        informants=f"{RESULTS}/tables/study1_informants.csv",
+        coding_summary=f"{RESULTS}/tables/study1_coding_summary.csv",
+        dimension_by_company=f"{RESULTS}/tables/study1_dimension_by_company.csv",
+        code_company_share=f"{RESULTS}/tables/study1_code_company_share.csv",
+        saturation=f"{RESULTS}/tables/study1_saturation.csv",
+        cooccurrence=f"{RESULTS}/tables/study1_cooccurrence.csv",
+        reliability=(
+            [
+                f"{RESULTS}/tables/study1_reliability.csv",
+                f"{RESULTS}/tables/study1_reliability_by_code.csv",
+            ]
+            if "study1_reliability" in study_tables("study1")
+            else []
+        ),
+        traceability=f"{RESULTS}/tables/study1_traceability.csv",
         heatmap=report(
-            multiext("results/figures/study1_code_heatmap", ".png", ".pdf"),
-            caption="../report/study1_code_heatmap.rst",
+            f"{RESULTS}/figures/study1_code_heatmap.png",
+            caption="../report/figure.rst",
             category="Study 1",
             subcategory="Figures",
         ),
+        heatmap_pdf=f"{RESULTS}/figures/study1_code_heatmap.pdf",
         saturation_plot=report(
-            multiext("results/figures/study1_saturation", ".png", ".pdf"),
-            caption="../report/study1_saturation.rst",
+            f"{RESULTS}/figures/study1_saturation.png",
+            caption="../report/figure.rst",
             category="Study 1",
             subcategory="Figures",
         ),
+        saturation_plot_pdf=f"{RESULTS}/figures/study1_saturation.pdf",
         cooccurrence_plot=report(
-            multiext("results/figures/study1_cooccurrence", ".png", ".pdf"),
-            caption="../report/study1_cooccurrence.rst",
+            f"{RESULTS}/figures/study1_cooccurrence.png",
+            caption="../report/figure.rst",
             category="Study 1",
             subcategory="Figures",
         ),
-        summary="results/study1/summary.json",
+        cooccurrence_plot_pdf=f"{RESULTS}/figures/study1_cooccurrence.pdf",
+        summary=f"{RESULTS}/study1/summary.json",
     log:
-        "results/logs/study1_coding_summary.log",
+        f"{RESULTS}/logs/study1_coding_summary.log",
     benchmark:
-        "results/benchmarks/study1_coding_summary.tsv"
+        f"{RESULTS}/benchmarks/study1_coding_summary.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=study_settings("study1"),
+        settings=settings("study1_coding_summary"),
     script:
         "../scripts/study1_coding_summary.py"
 
 
 rule study1_qdpx_crosscheck:
     input:
-        qdpx=config.get("study1", {}).get("qdpx") or [],
-        interviews="results/study1/validated/interviews.csv",
-        segments="results/study1/validated/segments.csv",
-        codebook="results/study1/validated/codebook.csv",
+        qdpx=get_study1_qdpx(),
+        interviews=rules.study1_validate.output.interviews,
+        segments=rules.study1_validate.output.segments,
+        codebook=rules.study1_validate.output.codebook,
     output:
-        report(
-            "results/tables/study1_qdpx_crosscheck.csv",
-            caption="../report/study1_qdpx_crosscheck.rst",
-            category="Study 1",
-            subcategory="Tables",
-        ),
+        f"{RESULTS}/tables/study1_qdpx_crosscheck.csv",
     log:
-        "results/logs/study1_qdpx_crosscheck.log",
+        f"{RESULTS}/logs/study1_qdpx_crosscheck.log",
     benchmark:
-        "results/benchmarks/study1_qdpx_crosscheck.tsv"
+        f"{RESULTS}/benchmarks/study1_qdpx_crosscheck.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=study_settings("study1"),
+        settings=settings("study1_qdpx_crosscheck"),
     script:
         "../scripts/study1_qdpx_crosscheck.py"
 
 
 rule study1:
     input:
-        get_study1_outputs(),
+        study_outputs("study1"),

@@ -1,113 +1,104 @@
-# Study 2: scale development on the managers' survey.
+# Study 2: scale development on the managers' survey (crfm.studies.study2).
 
 
-rule validate_study2:
+rule study2_validate:
     input:
-        get_survey("study2"),
+        get_raw("study2"),
     output:
-        data="results/study2/validated/survey.csv",
-        exclusions=report(
-            "results/tables/study2_exclusions.csv",
-            caption="../report/study2_exclusions.rst",
-            category="Study 2",
-            subcategory="Tables",
-        ),
-        flow=report(
-            "results/tables/study2_flow.csv",
-            caption="../report/study2_flow.rst",
-            category="Study 2",
-            subcategory="Tables",
-        ),
+        data=f"{RESULTS}/study2/validated/survey.csv",
+        exclusions=f"{RESULTS}/tables/study2_exclusions.csv",
+        flow=f"{RESULTS}/tables/study2_flow.csv",
     log:
-        "results/logs/validate_study2.log",
+        f"{RESULTS}/logs/study2_validate.log",
     benchmark:
-        "results/benchmarks/validate_study2.tsv"
+        f"{RESULTS}/benchmarks/study2_validate.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        study="study2",
-        settings=study_settings("study2"),
+        settings=settings("study2_validate"),
     script:
-        "../scripts/validate_survey.py"
+        "../scripts/survey_validate.py"
 
 
 rule study2_explore:
     input:
-        data="results/study2/validated/survey.csv",
+        data=rules.study2_validate.output.data,
     output:
-        **{
-            t: report(
-                f"results/tables/study2_{t}.csv",
-                caption=f"../report/study2_{t}.rst",
-                category="Study 2",
-                subcategory="Tables",
-            )
-            for t in STUDY2_EXPLORE_TABLES
-        },
-        retained="results/study2/retained_items.csv",
-        samples="results/study2/samples.csv",
+        item_analysis=f"{RESULTS}/tables/study2_item_analysis.csv",
+        kmo=f"{RESULTS}/tables/study2_kmo.csv",
+        factorability=f"{RESULTS}/tables/study2_factorability.csv",
+        parallel_analysis=f"{RESULTS}/tables/study2_parallel_analysis.csv",
+        efa_loadings=f"{RESULTS}/tables/study2_efa_loadings.csv",
+        efa_factor_correlations=f"{RESULTS}/tables/study2_efa_factor_correlations.csv",
+        efa_variance=f"{RESULTS}/tables/study2_efa_variance.csv",
+        purification=f"{RESULTS}/tables/study2_purification.csv",
+        retained=f"{RESULTS}/study2/retained_items.csv",
+        samples=f"{RESULTS}/study2/samples.csv",
         scree=report(
-            multiext("results/figures/study2_scree", ".png", ".pdf"),
-            caption="../report/study2_scree.rst",
+            f"{RESULTS}/figures/study2_scree.png",
+            caption="../report/figure.rst",
             category="Study 2",
             subcategory="Figures",
         ),
+        scree_pdf=f"{RESULTS}/figures/study2_scree.pdf",
         heatmap=report(
-            multiext("results/figures/study2_efa_loadings", ".png", ".pdf"),
-            caption="../report/study2_efa_loadings.rst",
+            f"{RESULTS}/figures/study2_efa_loadings.png",
+            caption="../report/figure.rst",
             category="Study 2",
             subcategory="Figures",
         ),
-        summary="results/study2/explore_summary.json",
+        heatmap_pdf=f"{RESULTS}/figures/study2_efa_loadings.pdf",
+        summary=f"{RESULTS}/study2/explore_summary.json",
     log:
-        "results/logs/study2_explore.log",
+        f"{RESULTS}/logs/study2_explore.log",
     benchmark:
-        "results/benchmarks/study2_explore.tsv"
+        f"{RESULTS}/benchmarks/study2_explore.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=study_settings("study2"),
+        settings=settings("study2_explore"),
     script:
         "../scripts/study2_explore.py"
 
 
 rule study2_confirm:
     input:
-        data="results/study2/validated/survey.csv",
-        samples="results/study2/samples.csv",
-        retained="results/study2/retained_items.csv",
+        data=rules.study2_validate.output.data,
+        samples=rules.study2_explore.output.samples,
+        retained=rules.study2_explore.output.retained,
     output:
-        **{
-            t: report(
-                f"results/tables/study2_{t}.csv",
-                caption=f"../report/study2_{t}.rst",
-                category="Study 2",
-                subcategory="Tables",
-            )
-            for t in STUDY2_CONFIRM_TABLES
-        },
-        summary="results/study2/summary.json",
+        fit=f"{RESULTS}/tables/study2_fit.csv",
+        comparisons=f"{RESULTS}/tables/study2_comparisons.csv",
+        loadings=f"{RESULTS}/tables/study2_loadings.csv",
+        factor_correlations=f"{RESULTS}/tables/study2_factor_correlations.csv",
+        second_order_loadings=f"{RESULTS}/tables/study2_second_order_loadings.csv",
+        reliability=f"{RESULTS}/tables/study2_reliability.csv",
+        fornell_larcker=f"{RESULTS}/tables/study2_fornell_larcker.csv",
+        htmt=f"{RESULTS}/tables/study2_htmt.csv",
+        common_method=f"{RESULTS}/tables/study2_common_method.csv",
+        scale_items=f"{RESULTS}/tables/study2_scale_items.csv",
+        summary=f"{RESULTS}/study2/summary.json",
     log:
-        "results/logs/study2_confirm.log",
+        f"{RESULTS}/logs/study2_confirm.log",
     benchmark:
-        "results/benchmarks/study2_confirm.tsv"
+        f"{RESULTS}/benchmarks/study2_confirm.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=study_settings("study2"),
+        settings=settings("study2_confirm"),
     script:
         "../scripts/study2_confirm.py"
 
 
 rule study2:
     input:
-        STUDY2_OUTPUTS,
+        study_outputs("study2"),

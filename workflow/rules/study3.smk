@@ -1,218 +1,192 @@
-# Study 3: predictive validation on the firms' survey, reading the items Study 2 retained.
+# Study 3: predictive validation on the firms' survey, reading the items Study 2 retained
+# (crfm.studies.study3).
 
 
-rule validate_study3:
+rule study3_validate:
     input:
-        get_survey("study3"),
+        get_raw("study3"),
     output:
-        data="results/study3/validated/survey.csv",
-        exclusions=report(
-            "results/tables/study3_exclusions.csv",
-            caption="../report/study3_exclusions.rst",
-            category="Study 3",
-            subcategory="Tables",
-        ),
-        flow=report(
-            "results/tables/study3_flow.csv",
-            caption="../report/study3_flow.rst",
-            category="Study 3",
-            subcategory="Tables",
-        ),
+        data=f"{RESULTS}/study3/validated/survey.csv",
+        exclusions=f"{RESULTS}/tables/study3_exclusions.csv",
+        flow=f"{RESULTS}/tables/study3_flow.csv",
     log:
-        "results/logs/validate_study3.log",
+        f"{RESULTS}/logs/study3_validate.log",
     benchmark:
-        "results/benchmarks/validate_study3.tsv"
+        f"{RESULTS}/benchmarks/study3_validate.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        study="study3",
-        settings=study_settings("study3"),
+        settings=settings("study3_validate"),
     script:
-        "../scripts/validate_survey.py"
+        "../scripts/survey_validate.py"
 
 
 rule study3_measurement:
     input:
-        data="results/study3/validated/survey.csv",
-        retained=get_retained_items(),
+        data=rules.study3_validate.output.data,
+        retained=rules.study2_explore.output.retained,
     output:
-        **{
-            t: report(
-                f"results/tables/study3_{t}.csv",
-                caption=f"../report/study3_{t}.rst",
-                category="Study 3",
-                subcategory="Tables",
-            )
-            for t in study3_measurement_tables()
-        },
-        frame="results/study3/analysis_frame.csv",
+        measurement_fit=f"{RESULTS}/tables/study3_measurement_fit.csv",
+        measurement_loadings=f"{RESULTS}/tables/study3_measurement_loadings.csv",
+        second_order_loadings=f"{RESULTS}/tables/study3_second_order_loadings.csv",
+        reliability=f"{RESULTS}/tables/study3_reliability.csv",
+        htmt=f"{RESULTS}/tables/study3_htmt.csv",
+        descriptives=f"{RESULTS}/tables/study3_descriptives.csv",
+        correlations=f"{RESULTS}/tables/study3_correlations.csv",
+        marker=(
+            f"{RESULTS}/tables/study3_marker.csv"
+            if "study3_marker" in study_tables("study3")
+            else []
+        ),
+        frame=f"{RESULTS}/study3/analysis_frame.csv",
     log:
-        "results/logs/study3_measurement.log",
+        f"{RESULTS}/logs/study3_measurement.log",
     benchmark:
-        "results/benchmarks/study3_measurement.tsv"
+        f"{RESULTS}/benchmarks/study3_measurement.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=study_settings("study3"),
+        settings=settings("study3_measurement"),
     script:
         "../scripts/study3_measurement.py"
 
 
 rule study3_regression:
     input:
-        frame="results/study3/analysis_frame.csv",
-        retained=get_retained_items(),
+        frame=rules.study3_measurement.output.frame,
+        retained=rules.study2_explore.output.retained,
     output:
-        **{
-            t: report(
-                f"results/tables/study3_{t}.csv",
-                caption=f"../report/study3_{t}.rst",
-                category="Study 3",
-                subcategory="Tables",
-            )
-            for t in STUDY3_REGRESSION_TABLES
-        },
+        coefficients=f"{RESULTS}/tables/study3_coefficients.csv",
+        summary=f"{RESULTS}/tables/study3_summary.csv",
+        vif=f"{RESULTS}/tables/study3_vif.csv",
+        dimension_coefficients=f"{RESULTS}/tables/study3_dimension_coefficients.csv",
+        dimension_summary=f"{RESULTS}/tables/study3_dimension_summary.csv",
+        indicator_models=f"{RESULTS}/tables/study3_indicator_models.csv",
+        simple_slopes=f"{RESULTS}/tables/study3_simple_slopes.csv",
+        johnson_neyman=f"{RESULTS}/tables/study3_johnson_neyman.csv",
         interaction_plot=report(
-            multiext("results/figures/study3_interaction", ".png", ".pdf"),
-            caption="../report/study3_interaction.rst",
+            f"{RESULTS}/figures/study3_interaction.png",
+            caption="../report/figure.rst",
             category="Study 3",
             subcategory="Figures",
         ),
+        interaction_plot_pdf=f"{RESULTS}/figures/study3_interaction.pdf",
         jn_plot=report(
-            multiext("results/figures/study3_johnson_neyman", ".png", ".pdf"),
-            caption="../report/study3_johnson_neyman.rst",
+            f"{RESULTS}/figures/study3_johnson_neyman.png",
+            caption="../report/figure.rst",
             category="Study 3",
             subcategory="Figures",
         ),
+        jn_plot_pdf=f"{RESULTS}/figures/study3_johnson_neyman.pdf",
     log:
-        "results/logs/study3_regression.log",
+        f"{RESULTS}/logs/study3_regression.log",
     benchmark:
-        "results/benchmarks/study3_regression.tsv"
+        f"{RESULTS}/benchmarks/study3_regression.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=study_settings("study3"),
+        settings=settings("study3_regression"),
     script:
         "../scripts/study3_regression.py"
 
 
 rule study3_bootstrap_shard:
     input:
-        frame="results/study3/analysis_frame.csv",
+        frame=rules.study3_measurement.output.frame,
     output:
-        "results/study3/bootstrap/shard_{scatteritem}.csv",
+        f"{RESULTS}/study3/bootstrap/shard_{{scatteritem}}.csv",
     log:
-        "results/logs/study3_bootstrap_shard_{scatteritem}.log",
+        f"{RESULTS}/logs/study3_bootstrap_shard_{{scatteritem}}.log",
     benchmark:
-        "results/benchmarks/study3_bootstrap_shard_{scatteritem}.tsv"
+        f"{RESULTS}/benchmarks/study3_bootstrap_shard_{{scatteritem}}.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=20,
     params:
-        settings=study_settings("study3"),
+        settings=settings("study3_bootstrap_shard"),
     script:
         "../scripts/study3_bootstrap_shard.py"
 
 
 rule study3_bootstrap_ci:
     input:
-        frame="results/study3/analysis_frame.csv",
-        shards=gather.bootstrap("results/study3/bootstrap/shard_{scatteritem}.csv"),
+        frame=rules.study3_measurement.output.frame,
+        shards=gather.bootstrap(f"{RESULTS}/study3/bootstrap/shard_{{scatteritem}}.csv"),
     output:
-        report(
-            "results/tables/study3_bootstrap_ci.csv",
-            caption="../report/study3_bootstrap_ci.rst",
-            category="Study 3",
-            subcategory="Tables",
-        ),
+        bootstrap_ci=f"{RESULTS}/tables/study3_bootstrap_ci.csv",
     log:
-        "results/logs/study3_bootstrap_ci.log",
+        f"{RESULTS}/logs/study3_bootstrap_ci.log",
     benchmark:
-        "results/benchmarks/study3_bootstrap_ci.tsv"
+        f"{RESULTS}/benchmarks/study3_bootstrap_ci.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=10,
     params:
-        settings=study_settings("study3"),
+        settings=settings("study3_bootstrap_ci"),
     script:
         "../scripts/study3_bootstrap_ci.py"
 
 
 rule study3_sem:
     input:
-        data="results/study3/validated/survey.csv",
-        frame="results/study3/analysis_frame.csv",
-        retained=get_retained_items(),
+        data=rules.study3_validate.output.data,
+        frame=rules.study3_measurement.output.frame,
+        retained=rules.study2_explore.output.retained,
     output:
-        paths=report(
-            "results/tables/study3_sem_paths.csv",
-            caption="../report/study3_sem_paths.rst",
-            category="Study 3",
-            subcategory="Tables",
-        ),
-        fit=report(
-            "results/tables/study3_sem_fit.csv",
-            caption="../report/study3_sem_fit.rst",
-            category="Study 3",
-            subcategory="Tables",
-        ),
+        sem_paths=f"{RESULTS}/tables/study3_sem_paths.csv",
+        sem_fit=f"{RESULTS}/tables/study3_sem_fit.csv",
     log:
-        "results/logs/study3_sem.log",
+        f"{RESULTS}/logs/study3_sem.log",
     benchmark:
-        "results/benchmarks/study3_sem.tsv"
+        f"{RESULTS}/benchmarks/study3_sem.tsv"
     conda:
         ENV
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        settings=study_settings("study3"),
+        settings=settings("study3_sem"),
     script:
         "../scripts/study3_sem.py"
 
 
 rule study3_hypotheses:
     input:
-        coefficients="results/tables/study3_coefficients.csv",
-        summary="results/tables/study3_summary.csv",
-        bootstrap="results/tables/study3_bootstrap_ci.csv",
-        sem="results/tables/study3_sem_paths.csv",
+        coefficients=rules.study3_regression.output.coefficients,
+        summary=rules.study3_regression.output.summary,
+        bootstrap=rules.study3_bootstrap_ci.output.bootstrap_ci,
+        sem=rules.study3_sem.output.sem_paths,
     output:
-        table=report(
-            "results/tables/study3_hypotheses.csv",
-            caption="../report/study3_hypotheses.rst",
-            category="Study 3",
-            subcategory="Tables",
-        ),
-        summary="results/study3/summary.json",
+        hypotheses=f"{RESULTS}/tables/study3_hypotheses.csv",
+        summary=f"{RESULTS}/study3/summary.json",
     log:
-        "results/logs/study3_hypotheses.log",
+        f"{RESULTS}/logs/study3_hypotheses.log",
     benchmark:
-        "results/benchmarks/study3_hypotheses.tsv"
+        f"{RESULTS}/benchmarks/study3_hypotheses.tsv"
     conda:
         ENV
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        settings=study_settings("study3"),
+        settings=settings("study3_hypotheses"),
     script:
         "../scripts/study3_hypotheses.py"
 
 
 rule study3:
     input:
-        STUDY3_OUTPUTS,
+        study_outputs("study3"),

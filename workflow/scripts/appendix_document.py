@@ -3,7 +3,7 @@
 from _common import run
 
 
-def main(smk, log):
+def main(smk, ctx):
     from pathlib import Path
 
     from crfm.report.appendix import build_context, figure_entries, load_json, render_html, render_tex
@@ -13,16 +13,16 @@ def main(smk, log):
     figures = {Path(p).stem: {"png": p} for p in smk.input.png}
     for p in smk.input.pdf:
         figures[Path(p).stem]["pdf"] = p
-    ctx = build_context(
+    doc = build_context(
         load_json(smk.input.numbers),
         load_json(smk.input.index),
         load_json(smk.input.provenance),
         figure_entries(figures, tex_dir=out_tex.parent),
     )
     out_html.parent.mkdir(parents=True, exist_ok=True)
-    out_html.write_text(render_html(templates, ctx), encoding="utf-8")
-    out_tex.write_text(render_tex(templates, ctx), encoding="utf-8")
-    log.info("appendix: %(tables)d tables, %(figures)d figures, %(numbers)d numbers", ctx["counts"])
+    out_html.write_text(render_html(templates, doc), encoding="utf-8")
+    out_tex.write_text(render_tex(templates, doc), encoding="utf-8")
+    ctx.log.info("appendix: %(tables)d tables, %(figures)d figures, %(numbers)d numbers", doc["counts"])
 
 
 run(snakemake, main)  # noqa: F821

@@ -3,23 +3,15 @@
 from _common import run
 
 
-def main(smk, log):
-    from crfm.data.config import MeasurementModel
-    from crfm.errors import AnalysisError
-    from crfm.data.tables import read_table, write_table
-    from crfm.studies.steps import is_synthetic, qdpx_crosscheck
+def main(smk, ctx):
+    from crfm.studies import study1
 
-    config = smk.config
-    interviews = read_table(smk.input.interviews, dtype=str).astype({"order": int})
-    segments = read_table(smk.input.segments, dtype=str, keep_default_na=False)
-    codebook = read_table(smk.input.codebook, dtype=str, keep_default_na=False)
-    table, n = qdpx_crosscheck(config, MeasurementModel.from_config(config), interviews, codebook, segments)
-    note = f"{n} coded segments imported from {config['study1']['qdpx']} (REFI-QDA 1.0)."
-    write_table(table, smk.output[0], synthetic=is_synthetic(config), notes=[note])
-    if not table["identical"].all():
-        bad = table.loc[~table["identical"], "table"].tolist()
-        raise AnalysisError(f"the .qdpx export and the segments CSV give different tables: {bad}")
-    log.info("qdpx cross-check: all %d tables identical", len(table))
+    interviews = ctx.read(smk.input.interviews, dtype=str).astype({"order": int})
+    segments = ctx.read(smk.input.segments, dtype=str, keep_default_na=False)
+    codebook = ctx.read(smk.input.codebook, dtype=str, keep_default_na=False)
+    r = study1.qdpx_crosscheck(ctx.settings, interviews, codebook, segments)
+    ctx.write(r)
+    ctx.log.info("qdpx cross-check: all %d tables identical", len(r.comparison))
 
 
 run(snakemake, main)  # noqa: F821

@@ -3,18 +3,15 @@
 from _common import run
 
 
-def main(smk, log):
+def main(smk, ctx):
     from crfm.studies import study3
-    from crfm.data.tables import read_table, write_table
-    from crfm.studies.steps import is_synthetic
 
-    config = smk.config
-    st = study3.settings(config)
-    frame = read_table(smk.input.frame, dtype={st["id"]: str})
+    settings = ctx.settings
+    frame = ctx.read(smk.input.frame, dtype={settings["study3"]["id_column"]: str})
     k, n = (int(x) for x in smk.wildcards.scatteritem.split("-of-"))
-    shard = study3.bootstrap_shard(frame, config, k - 1, n)
-    write_table(shard, smk.output[0], synthetic=is_synthetic(config))
-    log.info("bootstrap shard %d of %d: %d replicates", k, n, shard["replicate"].nunique())
+    shard = study3.bootstrap_shard(frame, settings, k - 1, n)
+    ctx.write_frame(shard, smk.output[0], code="crfm.studies.study3.bootstrap_shard")
+    ctx.log.info("bootstrap shard %d of %d: %d replicates", k, n, shard["replicate"].nunique())
 
 
 run(snakemake, main)  # noqa: F821

@@ -23,7 +23,6 @@ Run ``python -m crfm.data.synth [--config config/config.yaml] [--out resources/r
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import pandas as pd
 import yaml
 
 from crfm.data.config import MeasurementModel, load_config
-from crfm.data.tables import SYNTHETIC_NOTE
+from crfm.data.manifest import SYNTHETIC_NOTE, sha256_file
 
 GENERATOR = "crfm.data.synth"
 FILES = {
@@ -284,10 +283,6 @@ def make_study3(config: dict, model: MeasurementModel, rng: np.random.Generator)
 # --- Driver ---------------------------------------------------------------------------------------
 
 
-def sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None) -> dict[str, Path]:
     """Write every synthetic raw input and the manifest; return the written paths."""
     out = Path(out_dir)
@@ -326,7 +321,7 @@ def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None)
         "generator": GENERATOR,
         "population_seed": seed,
         "how_to_regenerate": "python -m crfm.data.synth --config config/config.yaml --out resources/raw",
-        "files": {p.name: sha256(p) for p in sorted(written.values())},
+        "files": {p.name: sha256_file(p) for p in sorted(written.values())},
     }
     (out / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=True), encoding="utf-8")
     return written

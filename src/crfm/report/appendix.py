@@ -31,7 +31,7 @@ from markupsafe import Markup, escape
 
 from crfm.report.apa import TexMarkup, escape_latex, tex_finalize
 from crfm.data.tables import SYNTHETIC_NOTE
-from crfm.report.tablespecs import FIGURES, STUDY_TITLES, default_title, item_number, order_key, study_of
+from crfm.report.specs import all_figures, default_title, item_number, order_key, study_of, study_titles
 
 PAPER = (
     "Terho, H., & Jalkala, A. (2017). Customer reference marketing: Conceptualization, measurement "
@@ -78,7 +78,7 @@ def fit_box(w: int, h: int, max_w_cm: float = 16.0, max_h_cm: float = 19.0) -> t
 def figure_entries(figures: dict[str, dict], tex_dir: Path | None = None) -> list[dict]:
     """{name: {'png': path, 'pdf': path}} -> numbered entries, per study in registry order."""
     entries, count = [], {}
-    for name in sorted(figures, key=lambda n: order_key(n, FIGURES)):
+    for name in sorted(figures, key=lambda n: order_key(n, all_figures())):
         study = study_of(name)
         count[study] = count.get(study, 0) + 1
         png = Path(figures[name]["png"])
@@ -90,7 +90,7 @@ def figure_entries(figures: dict[str, dict], tex_dir: Path | None = None) -> lis
                 "name": name,
                 "study": study,
                 "number": item_number(name, count[study]),
-                "title": FIGURES.get(name, default_title(name)),
+                "title": all_figures().get(name, default_title(name)),
                 "data_uri": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii"),
                 "width_px": w,
                 "height_px": h,
@@ -269,7 +269,7 @@ def build_context(numbers: dict, index: dict, provenance: dict, figures: list[di
         studies.append(
             {
                 "id": sid,
-                "title": STUDY_TITLES.get(sid, sid),
+                "title": study_titles().get(sid, sid),
                 "tables": [t for t in index["tables"] if t["study"] == sid],
                 "figures": [f for f in figures if f["study"] == sid],
             }

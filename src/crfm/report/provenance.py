@@ -9,7 +9,6 @@ one machine give the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import subprocess
@@ -17,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from crfm.data.config import config_hash
+from crfm.data.manifest import sha256_file
 
 KEY_PACKAGES = (
     "snakemake",
@@ -33,14 +33,6 @@ KEY_PACKAGES = (
     "reportlab",
     "crfm",
 )
-
-
-def sha256_file(path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _canonical(name: str) -> str:

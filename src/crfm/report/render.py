@@ -1,7 +1,7 @@
 """The table renderer: tidy CSV in, LaTeX (booktabs, longtable) and HTML out, APA style.
 
 One function builds the cell texts of a table (:func:`build_table`: columns chosen and formatted by the
-table's :class:`~crfm.report.tablespecs.TableSpec`); two writers set them (:func:`to_html`, :func:`to_latex`),
+table's :class:`~crfm.report.specs.common.TableSpec`); two writers set them (:func:`to_html`, :func:`to_latex`),
 each escaping every cell, header and note for its format. Numbering ("Table 2.9") follows the
 registry's order within a study. Nothing here depends on the time or the machine: the same CSV gives
 the same bytes.
@@ -25,7 +25,7 @@ from crfm.report.apa import (
     label_tex,
 )
 from crfm.data.tables import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_notes
-from crfm.report.tablespecs import TABLES, Col, TableSpec, default_title, infer_col, item_number, order_key, study_of
+from crfm.report.specs import Col, TableSpec, all_tables, infer_col, item_number, order_key, spec_for, study_of
 
 NUMERIC = {"int", "num", "bounded", "p", "ci"}
 
@@ -50,10 +50,6 @@ class Table:
 
     def aligns(self) -> list[str]:
         return ["r" if c.fmt in NUMERIC or c.row_fmt else ("w" if c.wide else "l") for c in self.columns]
-
-
-def spec_for(name: str) -> TableSpec:
-    return TABLES.get(name) or TableSpec(default_title(name))
 
 
 def resolve_columns(df: pd.DataFrame, spec: TableSpec) -> list[Col]:
@@ -266,7 +262,7 @@ def note_latex(t: Table) -> str:
 def number_tables(names) -> dict[str, str]:
     """'2.9' = the ninth table of Study 2 in registry order (unknown tables last, by name)."""
     out, count = {}, {}
-    for name in sorted(names, key=lambda n: order_key(n, TABLES)):
+    for name in sorted(names, key=lambda n: order_key(n, all_tables())):
         study = study_of(name)
         count[study] = count.get(study, 0) + 1
         out[name] = item_number(name, count[study])
@@ -282,7 +278,7 @@ def render_tables(csv_paths, html_dir, tex_dir, index_path) -> list[dict]:
     html_dir.mkdir(parents=True, exist_ok=True)
     tex_dir.mkdir(parents=True, exist_ok=True)
     entries, synthetic = [], False
-    for name in sorted(paths, key=lambda n: order_key(n, TABLES)):
+    for name in sorted(paths, key=lambda n: order_key(n, all_tables())):
         t = load_table(paths[name], name, number=numbers[name])
         synthetic = synthetic or t.synthetic
         html_path, tex_path = html_dir / f"{name}.html", tex_dir / f"{name}.tex"

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from crfm.errors import AnalysisError, InputError
-from crfm.data.tables import save_figure
 from crfm.stats.agreement import check_segments
 
 KIND_ORDER = {"practice": 0, "function": 1}
@@ -282,37 +281,6 @@ def code_company_share(
     return share
 
 
-def plot_code_heatmap(
-    share: pd.DataFrame,
-    paths,
-    *,
-    synthetic: bool,
-    labels: dict | None = None,
-    title: str = "Share of each company's interviews mentioning the code",
-) -> None:
-    """Heatmap of :func:`code_company_share` (values 0..1, annotated), saved to ``paths``."""
-    from crfm.report.figures import plt
-
-    rows = [labels.get(c, c) if labels else c for c in share.index]
-    h = max(2.5, 0.32 * len(rows) + 1.4)
-    w = max(4.5, 1.1 * share.shape[1] + 3.5)
-    fig, ax = plt.subplots(figsize=(w, h))
-    im = ax.imshow(share.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(share.shape[1]), [str(c) for c in share.columns], rotation=30, ha="right")
-    ax.set_yticks(range(len(rows)), rows)
-    for i in range(share.shape[0]):
-        for j in range(share.shape[1]):
-            v = share.iat[i, j]
-            ax.text(
-                j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 else "black"
-            )
-    ax.set_title(title)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="share of interviews")
-    fig.tight_layout()
-    save_figure(fig, paths, synthetic=synthetic)
-    plt.close(fig)
-
-
 # ----------------------------------------------------------------------------------------------------
 # saturation
 # ----------------------------------------------------------------------------------------------------
@@ -427,48 +395,6 @@ def saturation(
     )
 
 
-def plot_saturation(result: SaturationResult, paths, *, synthetic: bool, title: str | None = None) -> None:
-    """Cumulative distinct codes (step line) and new codes per interview (bars); the saturation point
-    is marked with a vertical line, or the plot says no saturation was reached."""
-    from crfm.report.figures import plt
-
-    t = result.table
-    fig, ax = plt.subplots(figsize=(7, 3.8))
-    x = t["position"].to_numpy()
-    ax.bar(x, t["n_new_codes"], color="0.75", label="new codes in interview")
-    ax.step(x, t["cumulative_codes"], where="mid", color="C0", label="cumulative distinct codes")
-    ax.plot(x, t["cumulative_codes"], "o", color="C0", markersize=3)
-    if result.saturation_position is not None:
-        p = result.saturation_position
-        ax.axvline(p, color="C3", linestyle="--", linewidth=1)
-        ax.annotate(
-            f"saturation after {result.saturation_interview}\n(next {result.k} interviews: no new code)",
-            xy=(p, t["cumulative_codes"].iloc[p - 1]),
-            xytext=(6, -28),
-            textcoords="offset points",
-            fontsize=7,
-            color="C3",
-        )
-    else:
-        ax.text(
-            0.98,
-            0.05,
-            f"no saturation: never {result.k} interviews in a row without a new code",
-            transform=ax.transAxes,
-            ha="right",
-            fontsize=7,
-            color="C3",
-        )
-    ax.set_xlabel("interview (in order conducted)")
-    ax.set_ylabel("codes")
-    ax.set_xlim(0.4, max(len(t), 1) + 0.6)
-    ax.set_title(title or f"Code saturation (k = {result.k})")
-    ax.legend(loc="center right", fontsize=7, frameon=False)
-    fig.tight_layout()
-    save_figure(fig, paths, synthetic=synthetic)
-    plt.close(fig)
-
-
 # ----------------------------------------------------------------------------------------------------
 # co-occurrence
 # ----------------------------------------------------------------------------------------------------
@@ -522,39 +448,6 @@ def cluster_order(matrix: pd.DataFrame, *, method: str = "average") -> list[str]
     d = np.clip((d + d.T) / 2.0, 0.0, 1.0)
     z = linkage(squareform(d, checks=False), method=method, optimal_ordering=True)
     return [codes[i] for i in leaves_list(z)]
-
-
-def plot_cooccurrence(
-    long: pd.DataFrame,
-    paths,
-    *,
-    synthetic: bool,
-    labels: dict | None = None,
-    method: str = "average",
-    title: str = "Code co-occurrence across interviews (Jaccard)",
-) -> list[str]:
-    """Clustered heatmap of :func:`cooccurrence_jaccard`; returns the code order used."""
-    from crfm.report.figures import plt
-
-    if long.empty:
-        raise AnalysisError(
-            "co-occurrence heatmap needs at least two codes used by the primary coder; fewer were found"
-        )
-    m = jaccard_matrix(long)
-    order = cluster_order(m, method=method)
-    m = m.loc[order, order]
-    names = [labels.get(c, c) if labels else c for c in order]
-    size = max(4.0, 0.34 * len(order) + 2.2)
-    fig, ax = plt.subplots(figsize=(size + 1.0, size))
-    im = ax.imshow(m.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(len(order)), names, rotation=90)
-    ax.set_yticks(range(len(order)), names)
-    ax.set_title(title)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="Jaccard over interviews")
-    fig.tight_layout()
-    save_figure(fig, paths, synthetic=synthetic)
-    plt.close(fig)
-    return order
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from crfm.errors import AnalysisError
 __all__ = [
     "interaction_name",
     "check_design",
+    "check_predictors",
     "build_design",
     "hierarchical_regression",
     "HierarchicalResult",
@@ -46,8 +47,6 @@ __all__ = [
     "johnson_neyman_from_result",
     "JNResult",
     "jn_curve",
-    "plot_interaction",
-    "plot_johnson_neyman",
     "product_indicators",
 ]
 
@@ -202,6 +201,19 @@ def check_design(df: pd.DataFrame, outcome: str, predictors: list[str]) -> dict:
             worst or variables,
         )
 
+    check_predictors(data, variables, X=X, source=source)
+    return {"n_complete": n, "n_params": n_params, "columns": list(X.columns)}
+
+
+def check_predictors(data: pd.DataFrame, variables: list[str], *, X: pd.DataFrame | None = None, source=None) -> None:
+    """Raise :class:`~crfm.errors.AnalysisError` (``.variables`` = the culprits) when a variable is
+    constant over the rows of ``data`` (complete cases) or the design of ``variables`` (intercept,
+    dummies of categorical variables) has an exact linear dependency; the message names the variables
+    in the dependency (found by adding design columns in order and regressing each on the ones before).
+    Shared by :func:`check_design` and the data contract's check of a study's controls."""
+    if X is None:
+        X, source = build_design(data, list(variables))
+    n = len(data)
     for v in variables:
         s = data[v]
         if s.nunique(dropna=True) < 2:
@@ -236,7 +248,6 @@ def check_design(df: pd.DataFrame, outcome: str, predictors: list[str]) -> dict:
                     involved_vars,
                 )
         accepted.append(j)
-    return {"n_complete": n, "n_params": n_params, "columns": list(X.columns)}
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -823,99 +834,6 @@ def jn_curve(
             "significant": np.abs(tval) > t_crit,
         }
     )
-
-
-# ----------------------------------------------------------------------------------------------------
-# figures (return the Figure; write it with crfm.data.tables.save_figure)
-# ----------------------------------------------------------------------------------------------------
-
-
-def plot_interaction(
-    result: HierarchicalResult,
-    at: dict[str, float] | None = None,
-    focal_label: str | None = None,
-    moderator_label: str | None = None,
-    outcome_label: str | None = None,
-    focal_sd_span: float = 1.0,
-):
-    """Predicted outcome against the focal predictor (raw scale, mean +/- ``focal_sd_span`` SD) at the
-    moderator values ``at`` (centred scale; default mean and +/-1 SD). Other terms are held at their
-    sample means (dummies at their sample proportions)."""
-    from crfm.report.figures import plt
-
-    if result.interaction is None:
-        raise AnalysisError("the model has no interaction term to plot")
-    fit = result.final_fit
-    f, mod, inter = result.focal, result.moderator, result.interaction
-    at = at or result.moderator_points()
-    base = float(
-        sum(
-            fit.params[c] * (1.0 if c == "Intercept" else result.design[c].mean())
-            for c in fit.params.index
-            if c not in (f, mod, inter)
-        )
-    )
-    sx = result.sds[f]
-    xc = np.linspace(-focal_sd_span * sx, focal_sd_span * sx, 2)
-    fig, ax = plt.subplots(figsize=(4.5, 3.4))
-    styles = ["--", "-", ":", "-."]
-    for k, (label, m) in enumerate(at.items()):
-        yhat = base + fit.params[f] * xc + fit.params[mod] * m + fit.params[inter] * xc * m
-        ax.plot(
-            xc + result.means[f],
-            yhat,
-            styles[k % len(styles)],
-            color="0.15",
-            label=f"{moderator_label or mod} {label} ({m + result.means[mod]:.2f})",
-        )
-    ax.set_xlabel(focal_label or f)
-    ax.set_ylabel(outcome_label or f"Predicted {result.outcome}")
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_johnson_neyman(
-    curve: pd.DataFrame,
-    jn: JNResult | None = None,
-    moderator_label: str = "Moderator",
-    effect_label: str = "Conditional effect",
-    raw_scale: bool = True,
-):
-    """Conditional effect with its CI band across the moderator (from :func:`jn_curve`), the zero line
-    and the Johnson-Neyman bounds that fall inside the plotted range."""
-    from crfm.report.figures import plt
-
-    x = curve["moderator_raw" if raw_scale else "moderator"].to_numpy()
-    fig, ax = plt.subplots(figsize=(4.5, 3.4))
-    ax.fill_between(
-        x,
-        curve["ci_low"],
-        curve["ci_high"],
-        color="0.85",
-        label=f"{100 * (1 - (jn.alpha if jn else 0.05)):.0f}% CI",
-    )
-    ax.plot(x, curve["effect"], color="0.1", label=effect_label)
-    ax.axhline(0.0, color="0.4", lw=0.8)
-    if jn is not None:
-        shift = jn.center if raw_scale else 0.0
-        for b in jn.bounds:
-            if x.min() <= b + shift <= x.max():
-                ax.axvline(b + shift, color="0.3", ls="--", lw=0.9)
-                ax.annotate(
-                    f"JN {b + shift:.2f}",
-                    (b + shift, ax.get_ylim()[1]),
-                    fontsize=7,
-                    ha="left",
-                    va="top",
-                    xytext=(2, -2),
-                    textcoords="offset points",
-                )
-    ax.set_xlabel(moderator_label)
-    ax.set_ylabel(effect_label)
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 # ----------------------------------------------------------------------------------------------------

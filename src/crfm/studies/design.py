@@ -23,19 +23,43 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crfm.stats import cfa  # cheap: semopy itself is imported on the first fit
 from crfm.data.config import MeasurementModel
 from crfm.errors import CRFMError
+from crfm.stats import cfa  # cheap: semopy itself is imported on the first fit
+from crfm.studies.base import Study, StudyResult, Table, code_of
+
+TABLES = ("design_power", "design_recovery", "design_convergence")
+FIGURES = ("design_power",)
 
 Z975 = 1.959963984540054
 
 
-def design_settings(config: dict) -> dict:
+def shard_settings(config: Mapping) -> dict:
+    """What a shard reads: the design grid and seed, the population model, the CRFM dimensions, the
+    Study 3 outcome and first moderator, and the measurement model of those constructs."""
+    so, s3 = config["second_order"], config["study3"]
+    used = {*so["dimensions"], s3["outcome"], s3["moderators"][0]}
+    return {
+        "design": config["design"],
+        "population": config["population"],
+        "second_order": {"factor": so["factor"], "dimensions": list(so["dimensions"])},
+        "study3": {"outcome": s3["outcome"], "moderators": list(s3["moderators"])},
+        "measurement": [c for c in config["measurement"] if c["construct"] in used],
+    }
+
+
+def summary_settings(config: Mapping) -> dict:
+    return {"design": config["design"]}
+
+
+def design_settings(config: Mapping) -> dict:
     d = config["design"]
     size = dict(d["sizes"][d["size"]])
     return {
@@ -223,21 +247,43 @@ def summarise(reps: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {"power": power, "recovery": pd.DataFrame(rec), "convergence": conv}
 
 
-def plot_power(power: pd.DataFrame, paths, *, synthetic: bool) -> None:
-    from crfm.data.tables import save_figure
-    from crfm.report.figures import plt
+@dataclass
+class DesignResult(StudyResult):
+    """Power, recovery and convergence per grid cell, and every replication."""
 
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
-    for ax, (h, label) in zip(axes, (("h1", "H1: CRFM -> performance"), ("h2", "H2: CRFM x complexity"))):
-        for e, d in power.groupby("interaction", sort=True):
-            ax.errorbar(d["n"], d[f"power_{h}"], yerr=1.96 * d[f"mc_se_{h}"], marker="o", capsize=2, label=f"interaction = {e:g}")
-        ax.axhline(0.8, color="0.6", lw=0.8, ls="--")
-        ax.axhline(0.05, color="0.8", lw=0.8, ls=":")
-        ax.set_title(label)
-        ax.set_xlabel("sample size (firms)")
-        ax.set_ylim(0, 1.02)
-    axes[0].set_ylabel("power (rejection rate, alpha = .05)")
-    axes[1].legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, paths, synthetic=synthetic)
-    plt.close(fig)
+    power: pd.DataFrame
+    recovery: pd.DataFrame
+    convergence: pd.DataFrame
+    replications: pd.DataFrame
+    settings: dict
+
+    def notes(self) -> str:
+        s = self.settings
+        return f"Monte Carlo, {s['replications']} replications per cell, replication i seeded from (seed {s['seed']}, i); simulated from the population model (synthetic by construction)."
+
+    def tables(self) -> list[Table]:
+        base, c = self.notes(), code_of(summarise)
+        return [
+            Table("design_power", self.power, (base, "Power: share of replications rejecting at alpha = .05 (HC3 t test, predicted sign); mc_se: Monte Carlo standard error."), c),
+            Table("design_recovery", self.recovery, (base, "Loadings: std.all vs the population loadings of the continuous responses (the Likert discretisation attenuates them); effects: standardized coefficients of composites vs the latent population effects (measurement error attenuates them); coverage of the 95% CIs."), c),
+            Table("design_convergence", self.convergence, (base, "Share of CFA replications that did not converge or gave an improper solution (Heywood case)."), c),
+        ]
+
+
+def gather(config: Mapping, shards: list[pd.DataFrame]) -> DesignResult:
+    """Combine the shards (every replication exactly once) and summarise them."""
+    reps = pd.concat(shards, ignore_index=True).sort_values("replicate")
+    expected = n_replications(config)
+    if len(reps) != expected or reps["replicate"].tolist() != list(range(expected)):
+        raise CRFMError(f"design shards hold {len(reps)} replications, expected {expected}: rerun the design_shard jobs")
+    out = summarise(reps)
+    return DesignResult(out["power"], out["recovery"], out["convergence"], reps, design_settings(config))
+
+
+STUDY = Study(
+    id="design",
+    title="Design analysis: Monte Carlo power and parameter recovery",
+    tables=lambda config: list(TABLES),
+    figures=lambda config: list(FIGURES),
+    settings={"design_shard": shard_settings, "design_summary": summary_settings},
+)

@@ -1,33 +1,64 @@
-"""Study 2 stages: config and analysed respondents in, the scale-development tables out.
+"""Study 2: scale development on the managers' survey.
 
-Two stages, one workflow rule each:
-
-* :func:`explore` - item analysis, factorability (KMO, Bartlett), parallel analysis, EFA of the pool,
-  purification, the retained items and the calibration/validation split;
-* :func:`confirm` - rival CFA models, loadings, reliability and validity, common-method checks and the
-  scale-items table, on the validation sample (the whole sample when no split is configured).
+Steps (one workflow rule each): ``study2_validate`` (:mod:`crfm.studies.survey`), ``study2_explore``
+(:func:`explore`: item analysis, factorability - KMO, Bartlett -, parallel analysis, EFA of the pool,
+purification, the retained items and the calibration/validation split) and ``study2_confirm``
+(:func:`confirm`: rival CFA models, loadings, reliability and validity, common-method checks and the
+scale-items table, on the validation sample - the whole sample when no split is configured).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from crfm.data.config import MeasurementModel
+from crfm.errors import AnalysisError
 from crfm.stats import cfa as cfa_mod
 from crfm.stats import efa as efa_mod
 from crfm.stats import psychometrics as pm
-from crfm.data.config import MeasurementModel
-from crfm.errors import AnalysisError
+from crfm.studies.base import Study, StudyResult, Table, code_of
+from crfm.studies.survey import survey_settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PURIFICATION = {"min_loading": 0.5, "max_cross_loading": 0.3, "min_item_total": 0.4}
 DEFAULT_THRESHOLDS = {"alpha": 0.7, "cr": 0.7, "ave": 0.5, "htmt": 0.85, "harman_share": 0.5}
 
+EXPLORE_TABLES = (
+    "study2_item_analysis",
+    "study2_kmo",
+    "study2_factorability",
+    "study2_parallel_analysis",
+    "study2_efa_loadings",
+    "study2_efa_factor_correlations",
+    "study2_efa_variance",
+    "study2_purification",
+)
+CONFIRM_TABLES = (
+    "study2_fit",
+    "study2_comparisons",
+    "study2_loadings",
+    "study2_factor_correlations",
+    "study2_second_order_loadings",
+    "study2_reliability",
+    "study2_fornell_larcker",
+    "study2_htmt",
+    "study2_common_method",
+    "study2_scale_items",
+)
+FIGURES = ("study2_scree", "study2_efa_loadings")
 
-def settings(config: dict) -> dict:
+
+# --- settings -----------------------------------------------------------------------------------------
+
+
+def settings(config: Mapping) -> dict:
+    """Study 2's analysis settings with their defaults filled in."""
     s2 = config["study2"]
     efa = {"method": "ml", "rotation": "oblimin", "n_factors": None, **(s2.get("efa") or {})}
     pa = {"method": "pca", "n_sims": 500, "percentile": 95, **(s2.get("parallel_analysis") or {})}
@@ -35,6 +66,30 @@ def settings(config: dict) -> dict:
     split = {"enabled": False, "fraction": 0.5, "seed": 0, **(s2.get("split") or {})}
     thr = {**DEFAULT_THRESHOLDS, **(s2.get("thresholds") or {})}
     return {"efa": efa, "pa": pa, "purification": pur, "split": split, "thresholds": thr}
+
+
+def _measurement(config: Mapping) -> list[dict]:
+    return [c for c in config["measurement"] if c["construct"] in config["study2"]["constructs"]]
+
+
+def explore_settings(config: Mapping) -> dict:
+    st = settings(config)
+    s2 = config["study2"]
+    return {
+        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "efa": st["efa"], "parallel_analysis": st["pa"], "purification": st["purification"], "split": st["split"]},
+        "measurement": _measurement(config),
+    }
+
+
+def confirm_settings(config: Mapping) -> dict:
+    st = settings(config)
+    s2 = config["study2"]
+    so = config.get("second_order")
+    return {
+        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "thresholds": st["thresholds"]},
+        "second_order": {"factor": so["factor"]} if so else None,
+        "measurement": _measurement(config),
+    }
 
 
 def split_samples(df: pd.DataFrame, id_column: str, split: dict) -> pd.DataFrame:
@@ -46,7 +101,61 @@ def split_samples(df: pd.DataFrame, id_column: str, split: dict) -> pd.DataFrame
     return out.set_index(id_column).loc[df[id_column]].reset_index()
 
 
-def explore(df: pd.DataFrame, config: dict, model: MeasurementModel) -> dict:
+# --- exploratory stage --------------------------------------------------------------------------------
+
+
+@dataclass
+class ExploreResult(StudyResult):
+    """Item analysis, factorability, parallel analysis, the initial EFA and the purification."""
+
+    samples: pd.DataFrame
+    item_analysis: pd.DataFrame
+    kmo: pm.KMOResult
+    bartlett: pm.BartlettResult
+    factorability: pd.DataFrame
+    parallel: pm.ParallelAnalysisResult
+    efa: efa_mod.EFAResult
+    efa_loadings: pd.DataFrame
+    purification: efa_mod.PurifyResult
+    purification_log: pd.DataFrame
+    retained: pd.DataFrame
+    n_factors: int
+    n_analysed: int
+    rules: dict
+
+    def tables(self) -> list[Table]:
+        efa, pur = self.efa, self.rules
+        c_efa, c_pa = code_of(efa_mod.efa), code_of(pm.parallel_analysis)
+        return [
+            Table("study2_item_analysis", self.item_analysis, ("Corrected item-total correlation: item vs the sum of the other items of its construct. Skewness and kurtosis (excess): bias-corrected G1/G2. Listwise complete cases.",), code_of(pm.item_analysis)),
+            Table("study2_kmo", self.kmo.to_frame(), ("Kaiser-Meyer-Olkin measure of sampling adequacy per item; last row overall.",), code_of(pm.kmo)),
+            Table("study2_factorability", self.factorability, (self.parallel.description,), code_of(explore)),
+            Table("study2_parallel_analysis", self.parallel.table, (self.parallel.description,), c_pa),
+            Table("study2_efa_loadings", self.efa_loadings, (f"{efa.method.upper()} extraction, {efa.rotation} rotation, {efa.n_factors} factors, n = {efa.n}; pattern loadings of the whole item pool; factor signs make each factor's loadings sum positive, factors ordered by their highest-loading item.",), c_efa),
+            Table("study2_efa_factor_correlations", efa.phi.reset_index(names="factor"), ("Factor correlations (phi) of the oblique solution.",), c_efa),
+            Table("study2_efa_variance", efa.variance, ("Sums of squared loadings: diag(phi L'L).",), c_efa),
+            Table("study2_purification", self.purification_log, (f"One item removed per step, EFA rerun after each; rules: primary loading >= {pur['min_loading']}, cross-loading <= {pur['max_cross_loading']}, corrected item-total r >= {pur['min_item_total']}; an item loading highest on another construct's factor is removed as wrong_factor.",), code_of(efa_mod.purify)),
+        ]
+
+    def facts(self) -> dict:
+        """The numbers of explore_summary.json."""
+        k, b, par = self.kmo, self.bartlett, self.parallel
+        return {
+            "n_analysed": self.n_analysed,
+            "n_efa": int(self.efa.n),
+            "kmo": float(k.overall),
+            "bartlett_chi2": float(b.chi2),
+            "bartlett_df": float(b.df),
+            "bartlett_p": float(b.p),
+            "parallel_analysis_factors": int(par.n_factors),
+            "factors_extracted": int(self.n_factors),
+            "items_in_pool": int(len(self.efa_loadings)),
+            "items_retained": int(len(self.retained)),
+            "items_removed": self.purification.removed,
+        }
+
+
+def explore(df: pd.DataFrame, config: Mapping, model: MeasurementModel) -> ExploreResult:
     """Item analysis -> factorability -> parallel analysis -> EFA -> purification."""
     s2, st = config["study2"], settings(config)
     constructs = model.item_map(s2["constructs"])
@@ -90,26 +199,77 @@ def explore(df: pd.DataFrame, config: dict, model: MeasurementModel) -> dict:
     log_table = pur.log.copy()
     if log_table.empty:
         log_table = pd.DataFrame([{"step": 0, "item": "", "rule": "none: every item met every rule"}])
-    return {
-        "samples": samples,
-        "item_analysis": item_table,
-        "kmo": k.to_frame(),
-        "kmo_result": k,
-        "bartlett": b,
-        "factorability": factorability,
-        "parallel_analysis": par,
-        "efa_initial": initial,
-        "efa_loadings": loadings,
-        "efa_factor_correlations": initial.phi.reset_index(names="factor"),
-        "efa_variance": initial.variance,
-        "purification": pur,
-        "purification_log": log_table,
-        "retained": retained,
-        "n_factors": n_factors,
-    }
+    return ExploreResult(
+        samples=samples,
+        item_analysis=item_table,
+        kmo=k,
+        bartlett=b,
+        factorability=factorability,
+        parallel=par,
+        efa=initial,
+        efa_loadings=loadings,
+        purification=pur,
+        purification_log=log_table,
+        retained=retained,
+        n_factors=int(n_factors),
+        n_analysed=len(df),
+        rules=dict(st["purification"]),
+    )
 
 
-def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: dict, model: MeasurementModel) -> dict:
+@dataclass
+class ConfirmResult(StudyResult):
+    """Rival CFAs and the reliability and validity of the purified scale."""
+
+    fit: pd.DataFrame
+    comparisons: pd.DataFrame
+    loadings: pd.DataFrame
+    factor_correlations: pd.DataFrame
+    second_order_loadings: pd.DataFrame
+    reliability: pd.DataFrame
+    fornell_larcker: pd.DataFrame
+    htmt: pd.DataFrame
+    common_method: pd.DataFrame
+    scale_items: pd.DataFrame
+    problems: list
+    n: int
+    fits: dict
+    sample: str
+    thresholds: dict
+
+    def tables(self) -> list[Table]:
+        thr = self.thresholds
+        n_used = self.fits["correlated"].fit["n"]
+        ml = f"ML (semopy, objective MLW = lavaan ML), {self.sample}: listwise complete n = {n_used} of {self.n} respondents."
+        warn = tuple(f"WARNING: {p}" for p in self.problems)
+        c_rival, c_fit = code_of(cfa_mod.rival_models), code_of(cfa_mod.fit_cfa)
+        return [
+            Table("study2_fit", self.fit, (ml, "SRMR: Bentler's, on correlations; log-likelihood, AIC and BIC computed from the ML discrepancy (N-divisor covariance), as lavaan.", *warn), c_rival),
+            Table("study2_comparisons", self.comparisons, ("Chi-square difference (likelihood-ratio) tests of nested models.",), code_of(cfa_mod.chi_square_difference)),
+            Table("study2_loadings", self.loadings, (ml, "Standardized (std.all) loadings; SEs by the delta method; 95% Wald CIs.", *warn), c_fit),
+            Table("study2_factor_correlations", self.factor_correlations, (ml,), c_fit),
+            Table("study2_second_order_loadings", self.second_order_loadings, (ml, "Standardized loadings of the first-order factors on the second-order factor."), c_fit),
+            Table("study2_reliability", self.reliability, (f"alpha: Cronbach's raw alpha. CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized CFA loadings. Pass: alpha >= {thr['alpha']}, CR >= {thr['cr']}, AVE >= {thr['ave']}.",), code_of(pm.composite_reliability)),
+            Table("study2_fornell_larcker", self.fornell_larcker, ("Diagonal: square root of AVE; off-diagonal: CFA factor correlations. Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",), code_of(pm.fornell_larcker)),
+            Table("study2_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations; pass: HTMT < {thr['htmt']}.",), code_of(pm.htmt)),
+            Table("study2_common_method", self.common_method, ("Harman: first unrotated principal component of all retained items.",), code_of(pm.harman_single_factor)),
+            Table("study2_scale_items", self.scale_items, (ml, "Standardized loadings of the correlated-factors model with the constructs' alpha, CR and AVE."), c_fit),
+        ]
+
+    def facts(self) -> dict:
+        """The numbers of summary.json."""
+        return {
+            "n_cfa": self.n,
+            "fit": {k: dict(f.fit) for k, f in self.fits.items()},
+            "reliability": self.reliability.set_index("construct")[["alpha", "cr", "ave"]].to_dict(orient="index"),
+            "problems": self.problems,
+        }
+
+
+# --- confirmatory stage -------------------------------------------------------------------------------
+
+
+def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping, model: MeasurementModel) -> ConfirmResult:
     """Rival CFA models and reliability/validity on the validation (or full) sample."""
     s2, st = config["study2"], settings(config)
     thr = st["thresholds"]
@@ -162,60 +322,36 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     scale = scale.merge(rel[["construct", "alpha", "cr", "ave"]], on="construct", how="left")
     second = rivals.fits.get("second_order")
     so_load = second.second_order_loadings if second is not None else pd.DataFrame()
-    fit_table = rivals.table.copy()
-    return {
-        "fit": fit_table,
-        "comparisons": comp,
-        "loadings": loadings,
-        "factor_correlations": main.factor_correlations,
-        "second_order_loadings": so_load,
-        "reliability": rel,
-        "fornell_larcker": fl.matrix.reset_index(names="construct"),
-        "htmt": ht_pairs,
-        "common_method": cmv,
-        "scale_items": scale,
-        "problems": problems,
-        "n": len(val),
-        "fits": rivals.fits,
-    }
+    return ConfirmResult(
+        fit=rivals.table.copy(),
+        comparisons=comp,
+        loadings=loadings,
+        factor_correlations=main.factor_correlations,
+        second_order_loadings=so_load,
+        reliability=rel,
+        fornell_larcker=fl.matrix.reset_index(names="construct"),
+        htmt=ht_pairs,
+        common_method=cmv,
+        scale_items=scale,
+        problems=problems,
+        n=len(val),
+        fits=rivals.fits,
+        sample="validation sample" if (samples["sample"] == "validation").any() else "full sample",
+        thresholds=thr,
+    )
 
 
-# --- figures ---------------------------------------------------------------------------------------
-
-
-def plot_scree(par, paths, *, synthetic: bool) -> None:
-    from crfm.data.tables import save_figure
-    from crfm.report.figures import plt
-
-    t = par.table
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    ax.plot(t["position"], t["observed"], "o-", color="C0", label="observed eigenvalues")
-    ax.plot(t["position"], t["simulated_percentile"], "s--", color="C3", ms=4, label=f"random data, {par.percentile:g}th percentile ({par.n_sims} simulations)")
-    ax.axvline(par.n_factors + 0.5, color="0.5", lw=0.8, ls=":")
-    ax.set_xlabel("component / factor")
-    ax.set_ylabel("eigenvalue")
-    ax.set_title(f"Scree plot with parallel analysis ({par.method}): {par.n_factors} factors suggested")
-    ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, paths, synthetic=synthetic)
-    plt.close(fig)
-
-
-def plot_loading_heatmap(loadings: pd.DataFrame, paths, *, synthetic: bool) -> None:
-    from crfm.data.tables import save_figure
-    from crfm.report.figures import plt
-
-    fcols = [c for c in loadings.columns if c.startswith("F") and c[1:].isdigit()]
-    m = loadings[fcols].to_numpy(float)
-    fig, ax = plt.subplots(figsize=(1.2 + 0.9 * len(fcols), 0.3 * len(loadings) + 1.2))
-    im = ax.imshow(m, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(fcols)), fcols)
-    labels = [f"{i}{'' if r else ' (removed)'}" for i, r in zip(loadings["item"], loadings["retained"])]
-    ax.set_yticks(range(len(loadings)), labels)
-    for (r, c), v in np.ndenumerate(m):
-        ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
-    ax.set_title("EFA pattern loadings of the item pool")
-    fig.colorbar(im, ax=ax, fraction=0.05, label="loading")
-    fig.tight_layout()
-    save_figure(fig, paths, synthetic=synthetic)
-    plt.close(fig)
+STUDY = Study(
+    id="study2",
+    title="Study 2: Scale development",
+    tables=lambda config: ["study2_exclusions", "study2_flow", *EXPLORE_TABLES, *CONFIRM_TABLES],
+    figures=lambda config: list(FIGURES),
+    settings={
+        "study2_validate": lambda config: survey_settings(config, "study2"),
+        "study2_explore": explore_settings,
+        "study2_confirm": confirm_settings,
+    },
+    raw_inputs=lambda config: [config["study2"]["survey"]],
+    summaries={"study2_explore": "study2/explore_summary.json"},
+    files=("study2/retained_items.csv", "study2/summary.json"),
+)

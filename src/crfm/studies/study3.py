@@ -1,5 +1,11 @@
-"""Study 3 building blocks: composite scores of the retained items, the hierarchical moderated
-regression in its three variants, and a fast bootstrap statistic.
+"""Study 3: predictive validation - CRFM and selling performance, moderated by offering complexity.
+
+Steps (one workflow rule each): ``study3_validate`` (:mod:`crfm.studies.survey`),
+``study3_measurement`` (:func:`measurement`), ``study3_regression`` (:func:`regressions`),
+``study3_bootstrap_shard`` / ``study3_bootstrap_ci`` (:func:`bootstrap_shard`,
+:func:`bootstrap_intervals`), ``study3_sem`` (:func:`sem_moderation`) and ``study3_hypotheses``
+(:func:`hypotheses`). Building blocks: composite scores of the retained items, the hierarchical
+moderated regression in its three variants, and a fast bootstrap statistic.
 
 Conventions (stated in the tables' notes):
 
@@ -12,11 +18,38 @@ Conventions (stated in the tables' notes):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
 from crfm.errors import AnalysisError
 from crfm.stats.regression import build_design, hierarchical_regression, interaction_name
+from crfm.studies.base import Study, StudyResult, Table, code_of
+from crfm.studies.survey import survey_settings
+
+MEASUREMENT_TABLES = (
+    "study3_measurement_fit",
+    "study3_measurement_loadings",
+    "study3_second_order_loadings",
+    "study3_reliability",
+    "study3_htmt",
+    "study3_descriptives",
+    "study3_correlations",
+    "study3_marker",
+)
+REGRESSION_TABLES = (
+    "study3_coefficients",
+    "study3_summary",
+    "study3_vif",
+    "study3_dimension_coefficients",
+    "study3_dimension_summary",
+    "study3_indicator_models",
+    "study3_simple_slopes",
+    "study3_johnson_neyman",
+)
+FIGURES = ("study3_interaction", "study3_johnson_neyman")
 
 
 def read_retained(table: pd.DataFrame) -> dict[str, list[str]]:
@@ -159,6 +192,40 @@ def settings(config: dict) -> dict:
     }
 
 
+def _measurement(config: Mapping) -> list[dict]:
+    from crfm.studies.survey import survey_constructs
+
+    used = set(survey_constructs(config, "study3"))
+    return [c for c in config["measurement"] if c["construct"] in used]
+
+
+def _core(config: Mapping, *keys) -> dict:
+    s3 = config["study3"]
+    base = {k: s3.get(k) for k in ("id_column", "outcome", "focal", "moderators", "controls", *keys)}
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def _so(config: Mapping) -> dict | None:
+    so = config.get("second_order")
+    return {"factor": so["factor"], "label": so.get("label", so["factor"]), "dimensions": list(so["dimensions"])} if so else None
+
+
+def measurement_settings(config: Mapping) -> dict:
+    return {"study3": _core(config, "marker"), "second_order": _so(config), "measurement": _measurement(config)}
+
+
+def regression_settings(config: Mapping) -> dict:
+    return {"study3": _core(config), "second_order": _so(config), "measurement": _measurement(config)}
+
+
+def bootstrap_settings(config: Mapping) -> dict:
+    return {"study3": {**_core(config), "bootstrap": settings(config)["bootstrap"]}, "second_order": _so(config)}
+
+
+def hypotheses_settings(config: Mapping) -> dict:
+    return {"study3": _core(config, "hypotheses"), "second_order": _so(config)}
+
+
 def study_constructs(config: dict, model, retained: dict[str, list[str]]) -> dict[str, list[str]]:
     """Constructs of the Study 3 measurement model: the focal dimensions with Study 2's retained items,
     then outcome, moderators and marker with all their items."""
@@ -183,7 +250,50 @@ def analysis_frame(df: pd.DataFrame, config: dict, constructs: dict[str, list[st
     return frame
 
 
-def measurement(df: pd.DataFrame, config: dict, model, retained: dict[str, list[str]]) -> dict:
+@dataclass
+class MeasurementResult(StudyResult):
+    """The Study 3 measurement model, reliability and validity, composites and the marker adjustment."""
+
+    fit: object  # crfm.stats.cfa.CFAResult
+    reliability: pd.DataFrame
+    htmt: pd.DataFrame
+    descriptives: pd.DataFrame
+    correlations: pd.DataFrame
+    marker: pd.DataFrame | None
+    frame: pd.DataFrame
+    n: int
+    second_order: bool
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.fit.warnings)
+
+    def tables(self) -> list[Table]:
+        from crfm.stats import psychometrics as pm
+        from crfm.stats.cfa import fit_cfa
+        from crfm.stats.cmv import marker_adjustment
+
+        ml = f"ML (semopy MLW = lavaan ML), listwise complete n = {int(self.fit.fit['n'])} of {self.n} firms; items of the CRFM dimensions: those Study 2 retained."
+        warn = tuple(f"WARNING: {w}" for w in self.warnings)
+        c_fit = code_of(fit_cfa)
+        out = [
+            Table("study3_measurement_fit", self.fit.fit_table(), (ml, *warn), c_fit),
+            Table("study3_measurement_loadings", self.fit.loadings, (ml, "Standardized loadings, delta-method SEs, 95% CIs.", *warn), c_fit),
+            Table("study3_second_order_loadings", self.fit.second_order_loadings if self.second_order else pd.DataFrame(), (ml,), c_fit),
+            Table("study3_reliability", self.reliability, ("CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized loadings (for the second-order factor: its loadings on the dimensions).",), code_of(pm.composite_reliability)),
+            Table("study3_htmt", self.htmt, ("Heterotrait-monotrait ratio (Henseler et al. 2015), first-order constructs.",), code_of(pm.htmt)),
+            Table("study3_descriptives", self.descriptives, ("Composite scores: mean of answered items (at least half answered); CRFM = mean of its dimensions.",), code_of(composites)),
+            Table("study3_correlations", self.correlations, ("Pearson correlations of composite scores (pairwise); diagonal: sqrt(AVE) where defined.",), code_of(measurement)),
+        ]
+        if self.marker is not None:
+            out.append(Table("study3_marker", self.marker, ("Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M), r_M = smallest positive marker correlation; t test on n - 3 df.",), code_of(marker_adjustment)))
+        return out
+
+    def frame_table(self) -> Table:
+        return Table("analysis_frame", self.frame, ("Analysis frame: composite scores, outcome indicators and controls per firm.",), code_of(analysis_frame))
+
+
+def measurement(df: pd.DataFrame, config: Mapping, model, retained: dict[str, list[str]]) -> MeasurementResult:
     """CFA of every construct of the study (with the second-order focal factor), reliability, HTMT,
     descriptives and correlations of the composites with sqrt(AVE) on the diagonal, and the
     Lindell-Whitney marker-variable adjustment."""
@@ -239,22 +349,45 @@ def measurement(df: pd.DataFrame, config: dict, model, retained: dict[str, list[
     if st["marker"]:
         marker_table = marker_adjustment(frame, st["marker"], variables)
     ht = pm.square_to_pairs(pm.htmt(df, constructs), "htmt")
-    return {
-        "fit": fit.fit_table(),
-        "loadings": fit.loadings,
-        "second_order_loadings": fit.second_order_loadings if second else pd.DataFrame(),
-        "reliability": rel,
-        "htmt": ht,
-        "descriptives": desc,
-        "correlations": corr,
-        "marker": marker_table,
-        "frame": frame,
-        "warnings": list(fit.warnings),
-        "n_cfa": int(fit.fit["n"]),
-    }
+    return MeasurementResult(fit, rel, ht, desc, corr, marker_table, frame, len(df), bool(second))
 
 
-def regressions(frame: pd.DataFrame, config: dict, indicators: list[str]) -> dict:
+HC3_NOTE = "OLS with HC3 robust SEs, t(df_resid) inference; focal and moderator mean-centred, interaction = product of the centred variables; beta: coefficients of the refit on z-scored variables (product of z-scores)."
+
+
+@dataclass
+class RegressionResult(StudyResult):
+    """Hierarchical moderated regressions (composite, dimension-level, per indicator), simple slopes and
+    Johnson-Neyman bounds; ``results`` and ``curves`` per moderator feed the figures."""
+
+    coefficients: pd.DataFrame
+    summary_table: pd.DataFrame
+    vif: pd.DataFrame
+    dimension_coefficients: pd.DataFrame
+    dimension_summary: pd.DataFrame
+    indicator_models: pd.DataFrame
+    simple_slopes: pd.DataFrame
+    johnson_neyman: pd.DataFrame
+    results: dict = field(default_factory=dict)
+    curves: dict = field(default_factory=dict)
+
+    def tables(self) -> list[Table]:
+        from crfm.stats.regression import johnson_neyman, simple_slopes
+
+        c_h = code_of(hierarchical_regression)
+        return [
+            Table("study3_coefficients", self.coefficients, (HC3_NOTE,), c_h),
+            Table("study3_summary", self.summary_table, ("Delta R-squared with the classical nested F-change test; wald_*: HC3 Wald test of the added block.",), c_h),
+            Table("study3_vif", self.vif, ("Variance inflation factors of the final model's (centred) design.",), c_h),
+            Table("study3_dimension_coefficients", self.dimension_coefficients, (HC3_NOTE, "Dimension-level variant: the CRFM dimensions replace the composite, each with its own product with the moderator."), code_of(dimension_regression)),
+            Table("study3_dimension_summary", self.dimension_summary, ("Dimension-level variant.",), code_of(dimension_regression)),
+            Table("study3_indicator_models", self.indicator_models, (HC3_NOTE, "Final model with each selling-performance indicator as the outcome."), code_of(moderated_regression)),
+            Table("study3_simple_slopes", self.simple_slopes, ("Conditional effect of the focal variable at the moderator's mean and +/-1 SD; HC3 SEs.",), code_of(simple_slopes)),
+            Table("study3_johnson_neyman", self.johnson_neyman, ("Johnson-Neyman bounds (closed form): moderator values where the conditional effect's t equals t_crit; value on the centred scale, value_raw on the original.",), code_of(johnson_neyman)),
+        ]
+
+
+def regressions(frame: pd.DataFrame, config: Mapping, indicators: list[str]) -> RegressionResult:
     """The composite model, the dimension-level variant and one model per outcome indicator
     (``indicators``: the outcome's items), for each moderator; simple slopes and Johnson-Neyman for the
     composite model."""
@@ -286,21 +419,39 @@ def regressions(frame: pd.DataFrame, config: dict, indicators: list[str]) -> dic
             keep = last[last["term"].isin([focal, mod, inter])]
             r2 = float(ires.summary["r2"].iloc[-1])
             ind_rows.append(keep.assign(outcome=ind, moderator=mod, r2=r2, n=int(ires.summary["n"].iloc[-1])))
-    return {
-        "coefficients": pd.concat(coefs, ignore_index=True),
-        "summary": pd.concat(summaries, ignore_index=True),
-        "vif": pd.concat(vifs, ignore_index=True),
-        "dimension_coefficients": pd.concat(dim_coefs, ignore_index=True) if dim_coefs else pd.DataFrame(),
-        "dimension_summary": pd.concat(dim_summaries, ignore_index=True) if dim_summaries else pd.DataFrame(),
-        "indicator_models": pd.concat(ind_rows, ignore_index=True) if ind_rows else pd.DataFrame(),
-        "simple_slopes": pd.concat(slopes, ignore_index=True),
-        "johnson_neyman": pd.concat(jn_rows, ignore_index=True),
-        "results": results,
-        "curves": curves,
-    }
+    return RegressionResult(
+        coefficients=pd.concat(coefs, ignore_index=True),
+        summary_table=pd.concat(summaries, ignore_index=True),
+        vif=pd.concat(vifs, ignore_index=True),
+        dimension_coefficients=pd.concat(dim_coefs, ignore_index=True) if dim_coefs else pd.DataFrame(),
+        dimension_summary=pd.concat(dim_summaries, ignore_index=True) if dim_summaries else pd.DataFrame(),
+        indicator_models=pd.concat(ind_rows, ignore_index=True) if ind_rows else pd.DataFrame(),
+        simple_slopes=pd.concat(slopes, ignore_index=True),
+        johnson_neyman=pd.concat(jn_rows, ignore_index=True),
+        results=results,
+        curves=curves,
+    )
 
 
-def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: dict, constructs: dict[str, list[str]]) -> dict:
+SEM_NOTE = "semopy ML (MLW), listwise complete; latent interaction by double-mean-centred product indicators (Lin et al. 2010), matched pairs; controls as observed covariates; Wald 95% CIs."
+
+
+@dataclass
+class ModerationSEMResult(StudyResult):
+    """The latent moderated SEM: structural paths and fit, one model per moderator."""
+
+    paths: pd.DataFrame
+    fit: pd.DataFrame
+
+    def tables(self) -> list[Table]:
+        c = code_of(sem_moderation)
+        return [
+            Table("study3_sem_paths", self.paths, (SEM_NOTE,), c),
+            Table("study3_sem_fit", self.fit, (SEM_NOTE, "Fit indices from semopy.calc_stats (ML, complete data)."), c),
+        ]
+
+
+def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs: dict[str, list[str]]) -> ModerationSEMResult:
     """Latent moderated SEM (semopy): the second-order focal factor (or a first-order one), the
     outcome, each moderator, and a latent interaction measured by double-mean-centred product
     indicators (Lin et al. 2010) of the focal dimensions' composites (the focal factor's items when it
@@ -371,7 +522,7 @@ def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: dict, construc
                 "product_indicators": "; ".join(names),
             }
         )
-    return {"paths": pd.DataFrame(rows), "fit": pd.DataFrame(fits)}
+    return ModerationSEMResult(pd.DataFrame(rows), pd.DataFrame(fits))
 
 
 BOOT_STATS = {
@@ -403,7 +554,21 @@ def bootstrap_shard(frame: pd.DataFrame, config: dict, shard: int, n_shards: int
     return pd.concat(parts, ignore_index=True)
 
 
-def bootstrap_intervals(frame: pd.DataFrame, config: dict, shards: list[pd.DataFrame]) -> pd.DataFrame:
+@dataclass
+class BootstrapResult(StudyResult):
+    intervals: pd.DataFrame
+    replicates: int
+    seed: int
+
+    def tables(self) -> list[Table]:
+        note = (
+            f"Nonparametric case bootstrap, B = {self.replicates}, replicate i resampled with a generator seeded "
+            f"from (seed {self.seed}, i), so the numbers do not depend on the number of shards. Percentile and BCa (jackknife acceleration) 95% intervals."
+        )
+        return [Table("study3_bootstrap_ci", self.intervals, (note,), code_of(bootstrap_intervals))]
+
+
+def bootstrap_intervals(frame: pd.DataFrame, config: Mapping, shards: list[pd.DataFrame]) -> BootstrapResult:
     """Combine the shards; percentile and BCa intervals (jackknife acceleration) for every statistic."""
     from crfm.stats.bootstrap import bootstrap_ci, combine_shards
 
@@ -416,10 +581,22 @@ def bootstrap_intervals(frame: pd.DataFrame, config: dict, shards: list[pd.DataF
     ci = bootstrap_ci(boot, estimates, pd.concat(jacks, axis=1))
     ci.insert(0, "moderator", ci["stat"].str.split(":").str[0])
     ci["stat"] = ci["stat"].str.split(":").str[1]
-    return ci
+    return BootstrapResult(ci, st["bootstrap"]["replicates"], st["bootstrap"]["seed"])
 
 
-def hypotheses(config: dict, coefficients: pd.DataFrame, boot_ci: pd.DataFrame, sem_paths: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+@dataclass
+class HypothesesResult(StudyResult):
+    table: pd.DataFrame
+    regression_steps: pd.DataFrame
+
+    def tables(self) -> list[Table]:
+        return [Table("study3_hypotheses", self.table, ("Supported: HC3 p < .05 with the predicted sign in the final hierarchical model; BCa: bootstrap interval of b; SEM: standardized latent path.",), code_of(hypotheses))]
+
+    def facts(self) -> dict:
+        return {"hypotheses": self.table.to_dict(orient="records"), "regression_steps": self.regression_steps.to_dict(orient="records")}
+
+
+def hypotheses(config: Mapping, coefficients: pd.DataFrame, boot_ci: pd.DataFrame, sem_paths: pd.DataFrame, summary: pd.DataFrame, alpha: float = 0.05) -> HypothesesResult:
     """Each configured hypothesis tested on its term in the final composite model (HC3 t test), with
     the bootstrap BCa interval and the SEM path beside it. Supported = p < alpha with the predicted
     sign. Nothing is typed: every number is read from the tables passed in."""
@@ -462,4 +639,31 @@ def hypotheses(config: dict, coefficients: pd.DataFrame, boot_ci: pd.DataFrame, 
                 "supported": supported,
             }
         )
-    return pd.DataFrame(rows)
+    return HypothesesResult(pd.DataFrame(rows), summary)
+
+
+def tables(config: Mapping) -> list[str]:
+    out = ["study3_exclusions", "study3_flow", *MEASUREMENT_TABLES, *REGRESSION_TABLES, "study3_bootstrap_ci", "study3_sem_paths", "study3_sem_fit", "study3_hypotheses"]
+    if not config.get("study3", {}).get("marker"):
+        out.remove("study3_marker")
+    return out
+
+
+STUDY = Study(
+    id="study3",
+    title="Study 3: Predictive validation",
+    tables=tables,
+    figures=lambda config: list(FIGURES),
+    settings={
+        "study3_validate": lambda config: survey_settings(config, "study3"),
+        "study3_measurement": measurement_settings,
+        "study3_regression": regression_settings,
+        "study3_bootstrap_shard": bootstrap_settings,
+        "study3_bootstrap_ci": bootstrap_settings,
+        "study3_sem": regression_settings,
+        "study3_hypotheses": hypotheses_settings,
+    },
+    raw_inputs=lambda config: [config["study3"]["survey"]],
+    requires=("study2",),
+    files=("study3/summary.json",),
+)

@@ -1,0 +1,86 @@
+"""How every table and figure is presented, gathered from the registered studies.
+
+Each registered study (see :mod:`crfm.studies`) has a module ``crfm.report.specs.<id>`` holding
+``PREFIX`` (the study's number in table numbers: "2" in "Table 2.9"), ``TABLES`` (a
+:class:`~crfm.report.specs.common.TableSpec` per table, in appendix order), ``FIGURES`` (a title per
+figure) and ``numbers(book, tables, summaries, config)`` (the numbers its running text quotes). This
+module merges them in registry order; nothing here lists a study by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from types import ModuleType
+
+from crfm.report.specs.common import Col, TableSpec, ci, default_title, infer_col
+from crfm.studies import registry
+
+__all__ = [
+    "Col",
+    "TableSpec",
+    "ci",
+    "default_title",
+    "infer_col",
+    "spec_module",
+    "all_tables",
+    "all_figures",
+    "study_titles",
+    "study_of",
+    "item_number",
+    "order_key",
+    "spec_for",
+]
+
+
+@lru_cache(maxsize=None)
+def spec_module(study_id: str) -> ModuleType:
+    try:
+        return importlib.import_module(f"{__name__}.{study_id}")
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError(f"study '{study_id}' is registered but has no specs module crfm.report.specs.{study_id}") from exc
+
+
+@lru_cache(maxsize=1)
+def all_tables() -> dict[str, TableSpec]:
+    """Every registered table spec, studies in registry order, tables in each study's order."""
+    return {name: spec for sid in registry() for name, spec in spec_module(sid).TABLES.items()}
+
+
+@lru_cache(maxsize=1)
+def all_figures() -> dict[str, str]:
+    return {name: title for sid in registry() for name, title in spec_module(sid).FIGURES.items()}
+
+
+def study_titles() -> dict[str, str]:
+    return {sid: s.title for sid, s in registry().items()}
+
+
+def study_of(name: str) -> str:
+    """The study a table or figure belongs to: the longest registered id its name starts with."""
+    ids = sorted(registry(), key=len, reverse=True)
+    return next((s for s in ids if name == s or name.startswith(s + "_")), name.split("_", 1)[0])
+
+
+def item_number(name: str, k: int) -> str:
+    """'2.9': the k-th table (or figure) of its study."""
+    study = study_of(name)
+    prefix = spec_module(study).PREFIX if study in registry() else study
+    return f"{prefix}.{k}"
+
+
+def order_key(name: str, specs) -> tuple:
+    """Study in registry order, then the study's own order; unknown names after, alphabetically."""
+    studies = list(registry())
+    study = study_of(name)
+    keys = list(specs)
+    return (
+        studies.index(study) if study in studies else len(studies),
+        study,
+        keys.index(name) if name in keys else len(keys),
+        name,
+    )
+
+
+def spec_for(name: str) -> TableSpec:
+    return all_tables().get(name) or TableSpec(default_title(name))

@@ -1,0 +1,290 @@
+"""Study 1: conceptualization from coded manager interviews.
+
+Steps (one workflow rule each): ``study1_validate`` (interview sheet, codebook and coded segments -
+from the CSV or a REFI-QDA ``.qdpx`` export - against the data contract), ``study1_coding_summary``
+(informants, coding summary, code x company, saturation, co-occurrence, inter-coder agreement,
+code -> dimension -> item traceability) and ``study1_qdpx_crosscheck`` (every table rebuilt from the
+``.qdpx`` export and compared with the CSV's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from crfm.data.config import MeasurementModel
+from crfm.data.contract import Sheet, read_sheet, validate_codebook, validate_interviews, validate_segments
+from crfm.data.manifest import check_file, raw_inputs_synthetic, read_manifest
+from crfm.errors import AnalysisError
+from crfm.stats import coding
+from crfm.stats.agreement import intercoder_reliability
+from crfm.studies.base import Study, StudyResult, Table, code_of
+
+__all__ = [
+    "STUDY",
+    "validate",
+    "coding_tables",
+    "qdpx_crosscheck",
+    "Study1ValidationResult",
+    "CodingResult",
+    "CrosscheckResult",
+]
+
+TABLES = (
+    "study1_informants",
+    "study1_coding_summary",
+    "study1_dimension_by_company",
+    "study1_code_company_share",
+    "study1_saturation",
+    "study1_cooccurrence",
+    "study1_reliability",
+    "study1_reliability_by_code",
+    "study1_traceability",
+    "study1_qdpx_crosscheck",
+)
+FIGURES = ("study1_code_heatmap", "study1_saturation", "study1_cooccurrence")
+
+
+# --- settings -----------------------------------------------------------------------------------------
+
+
+def _pool(config: Mapping) -> list[dict]:
+    """Measurement entries of the CRFM dimensions (the item pool the codes trace to)."""
+    dims = list(config["second_order"]["dimensions"])
+    return [c for c in config["measurement"] if c["construct"] in dims]
+
+
+def validate_settings(config: Mapping) -> dict:
+    s1 = config["study1"]
+    return {
+        "interviews": s1["interviews"],
+        "segments": s1["segments"],
+        "codebook": s1["codebook"],
+        "qdpx": s1.get("qdpx"),
+        "source": s1.get("source", "segments"),
+        "manifest": config["data"]["manifest"],
+        "dimensions": list(config["second_order"]["dimensions"]),
+        "measurement": [{"construct": c["construct"], "scale": c["scale"], "items": [{"id": i["id"]} for i in c["items"]]} for c in _pool(config)],
+    }
+
+
+def coding_settings(config: Mapping) -> dict:
+    s1 = config["study1"]
+    return {
+        "primary_coder": s1["primary_coder"],
+        "reliability": s1.get("reliability", True),
+        "saturation_k": s1["saturation_k"],
+        "dimensions": list(config["second_order"]["dimensions"]),
+        "measurement": _pool(config),
+        "survey": config["study2"]["survey"] if "study2" in config else None,
+    }
+
+
+def crosscheck_settings(config: Mapping) -> dict:
+    return {**coding_settings(config), "qdpx": config["study1"]["qdpx"], "survey": None}
+
+
+def has_crosscheck(config: Mapping) -> bool:
+    """Rebuild Study 1 from the .qdpx too when both sources are given."""
+    s1 = config.get("study1", {})
+    return bool(s1.get("qdpx")) and s1.get("source", "segments") == "segments"
+
+
+def raw_inputs(config: Mapping) -> list[str]:
+    """The interview sheet, the codebook, the coded segments (CSV or .qdpx) and, for the cross-check,
+    the .qdpx export."""
+    s1 = config["study1"]
+    out = [s1["interviews"], s1["codebook"], s1["qdpx"] if s1.get("source", "segments") == "qdpx" else s1["segments"]]
+    return out + ([s1["qdpx"]] if has_crosscheck(config) else [])
+
+
+def tables(config: Mapping) -> list[str]:
+    out = list(TABLES)
+    if not config.get("study1", {}).get("reliability", True):
+        out = [t for t in out if not t.startswith("study1_reliability")]
+    if not has_crosscheck(config):
+        out.remove("study1_qdpx_crosscheck")
+    return out
+
+
+# --- validation ---------------------------------------------------------------------------------------
+
+
+def qdpx_sheet(path) -> Sheet:
+    """A REFI-QDA export's coded segments as a sheet the data contract checks like the CSV's (the
+    'line' of a segment is its position in the export, counting a header as line 1)."""
+    from crfm.data.qdpx import read_qdpx
+
+    segs = read_qdpx(path).segments
+    segs = segs.astype(object).where(segs.notna(), "")
+    return Sheet(str(path), segs, np.arange(2, len(segs) + 2))
+
+
+@dataclass
+class Study1ValidationResult(StudyResult):
+    interviews: pd.DataFrame
+    segments: pd.DataFrame
+    codebook: pd.DataFrame
+    synthetic: bool
+
+    def tables(self) -> list[Table]:
+        return []
+
+
+def validate(settings: Mapping) -> Study1ValidationResult:
+    """Check the interview sheet, the codebook and the coded segments (CSV or REFI-QDA export)."""
+    manifest_path = settings["manifest"]
+    manifest = read_manifest(manifest_path)
+    model = MeasurementModel.from_config({"measurement": settings["measurement"]})
+    codebook = validate_codebook(read_sheet(settings["codebook"]), model, settings["dimensions"])
+    check_file(manifest, manifest_path, settings["interviews"])
+    interviews = validate_interviews(read_sheet(settings["interviews"]))
+    source = settings["qdpx"] if settings["source"] == "qdpx" else settings["segments"]
+    check_file(manifest, manifest_path, source)
+    sheet = qdpx_sheet(source) if settings["source"] == "qdpx" else read_sheet(source)
+    segments = validate_segments(sheet, interviews, codebook)
+    raw = [settings["codebook"], settings["interviews"], source]
+    return Study1ValidationResult(interviews, segments, codebook, raw_inputs_synthetic(manifest_path, raw))
+
+
+# --- coding summary -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CodingResult(StudyResult):
+    """Every Study 1 table, the saturation result, the codes' labels and the numbers of the summary."""
+
+    table_list: list[Table]
+    saturation: coding.SaturationResult
+    labels: dict
+    facts: dict
+
+    def tables(self) -> list[Table]:
+        return list(self.table_list)
+
+    def table(self, name: str) -> pd.DataFrame:
+        return next(t.frame for t in self.table_list if t.name == name)
+
+
+def coding_tables(settings: Mapping, interviews, segments, codebook, survey_columns=None) -> CodingResult:
+    """Every Study 1 table. ``survey_columns``: the Study 2 sheet's columns, to cross-check that the
+    item pool is surveyed."""
+    model = MeasurementModel.from_config({"measurement": settings["measurement"]})
+    coder = settings["primary_coder"]
+    dims = list(settings["dimensions"])
+    pool = model.items_of(dims)
+    kw = dict(primary_coder=coder)
+    n_iv = len(interviews)
+    out = [
+        Table("study1_informants", coding.informants_table(interviews), (f"{n_iv} interviews.",), code_of(coding.informants_table)),
+        Table(
+            "study1_coding_summary",
+            coding.coding_summary(segments, interviews, codebook, **kw),
+            (f"Codes of the primary coder ({coder}); share = interviews with the code / {n_iv} interviews.",),
+            code_of(coding.coding_summary),
+        ),
+        Table(
+            "study1_dimension_by_company",
+            coding.dimension_by_company(segments, interviews, codebook, dimensions=dims, **kw),
+            ("Interviews of each company in which the dimension's codes appear.",),
+            code_of(coding.dimension_by_company),
+            index=True,
+        ),
+        Table(
+            "study1_code_company_share",
+            coding.code_company_share(segments, interviews, codebook, **kw),
+            ("Share of each company's interviews in which the code appears.",),
+            code_of(coding.code_company_share),
+            index=True,
+        ),
+    ]
+    k = settings["saturation_k"]
+    sat = coding.saturation(segments, interviews, k, **kw)
+    where = (
+        f"saturation after interview {sat.saturation_interview} (position {sat.saturation_position}): "
+        f"the next {k} interviews bring no new code"
+        if sat.saturation_position is not None
+        else f"no saturation: new codes keep appearing within {k} interviews of the end"
+    )
+    out.append(Table("study1_saturation", sat.table, (f"Interviews in data-collection order; {where}.",), code_of(coding.saturation)))
+    out.append(
+        Table(
+            "study1_cooccurrence",
+            coding.cooccurrence_jaccard(segments, **kw),
+            ("Jaccard similarity of two codes over interviews: |both| / |either|.",),
+            code_of(coding.cooccurrence_jaccard),
+        )
+    )
+    rel_values = {}
+    if settings["reliability"]:
+        rel = intercoder_reliability(segments, primary_coder=coder, codes=list(codebook["code"]))
+        out.append(Table("study1_reliability", rel.overall, (rel.table_note,), code_of(intercoder_reliability)))
+        out.append(Table("study1_reliability_by_code", rel.per_code, (rel.table_note,), code_of(intercoder_reliability)))
+        rel_values = rel.overall.set_index("statistic")["value"].to_dict()
+    trace = coding.traceability(codebook, pool, dims, item_constructs={i: model.construct_of(i) for i in pool})
+    if survey_columns is not None:
+        coding.cross_check_items(pool, survey_columns, source=settings["survey"])
+    trace["item_text"] = trace["item"].map(lambda i: model.item_text(i) if isinstance(i, str) and i else "")
+    out.append(Table("study1_traceability", trace, ("Code -> CRFM dimension -> scale item; function codes give rise to no item.",), code_of(coding.traceability)))
+    facts = {
+        "n_interviews": n_iv,
+        "n_companies": int(interviews["company"].nunique()),
+        "n_codes_used": int(sat.n_codes),
+        "n_segments_primary": int((segments["coder"] == coder).sum()),
+        "saturation_position": sat.saturation_position,
+        "saturation_interview": sat.saturation_interview,
+        "saturation_k": k,
+        "reliability": rel_values,
+    }
+    labels = dict(zip(codebook["code"], codebook["label"]))
+    return CodingResult(out, sat, labels, facts)
+
+
+# --- REFI-QDA cross-check -----------------------------------------------------------------------------
+
+
+@dataclass
+class CrosscheckResult(StudyResult):
+    comparison: pd.DataFrame
+    n_segments: int
+    qdpx: str
+
+    def tables(self) -> list[Table]:
+        note = f"{self.n_segments} coded segments imported from {self.qdpx} (REFI-QDA 1.0)."
+        return [Table("study1_qdpx_crosscheck", self.comparison, (note,), code_of(qdpx_crosscheck))]
+
+
+def qdpx_crosscheck(settings: Mapping, interviews, codebook, csv_segments) -> CrosscheckResult:
+    """Import the REFI-QDA export, validate it like the CSV, derive every Study 1 table from it and
+    compare each with the table derived from the CSV segments. Raises AnalysisError on any difference."""
+    qdpx_segments = validate_segments(qdpx_sheet(settings["qdpx"]), interviews, codebook)
+    a = coding_tables(settings, interviews, csv_segments, codebook).tables()
+    b = {t.name: t.frame for t in coding_tables(settings, interviews, qdpx_segments, codebook).tables()}
+    rows = []
+    for t in a:
+        ta, tb = t.frame, b[t.name]
+        same = ta.shape == tb.shape and ta.astype(str).reset_index(drop=True).equals(tb.astype(str).reset_index(drop=True))
+        rows.append({"table": t.name.removeprefix("study1_"), "rows_csv": len(ta), "rows_qdpx": len(tb), "identical": bool(same)})
+    result = CrosscheckResult(pd.DataFrame(rows), len(qdpx_segments), str(settings["qdpx"]))
+    if not result.comparison["identical"].all():
+        bad = result.comparison.loc[~result.comparison["identical"], "table"].tolist()
+        raise AnalysisError(f"the .qdpx export and the segments CSV give different tables: {bad}")
+    return result
+
+
+STUDY = Study(
+    id="study1",
+    title="Study 1: Conceptualization",
+    tables=tables,
+    figures=lambda config: list(FIGURES),
+    settings={
+        "study1_validate": validate_settings,
+        "study1_coding_summary": coding_settings,
+        "study1_qdpx_crosscheck": crosscheck_settings,
+    },
+    raw_inputs=raw_inputs,
+    summaries={"study1": "study1/summary.json"},
+)

@@ -1,0 +1,62 @@
+"""Glue between the Snakemake workflow and the library (the top of the stack: it sees every layer).
+
+Every rule reads exactly ``rule_settings(rule, config)``: the study rules' settings come from the
+registry (:mod:`crfm.studies`), the appendix rules' from :data:`APPENDIX_SETTINGS`. The rule's only
+parameter is the digest of those settings (so what reruns a rule is what it reads), and its script
+checks the digest before handing the settings to the library (:func:`rule_settings_checked`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from crfm.studies import owner, registry
+from crfm.studies.base import settings_digest
+
+__all__ = ["APPENDIX_SETTINGS", "rule_settings", "rule_digest", "rule_settings_checked", "rules_file"]
+
+APPENDIX_RULES_FILE = "workflow/rules/appendix.smk"
+
+
+def _numbers_settings(config: Mapping) -> dict:
+    keys = ("studies", "measurement", "second_order", *registry())
+    return {k: config[k] for k in keys if k in config and k not in ("design",)}
+
+
+APPENDIX_SETTINGS: dict[str, Callable[[Mapping], dict]] = {
+    "appendix_numbers": _numbers_settings,
+    "appendix_tables": lambda config: {},
+    "appendix_provenance": lambda config: dict(config),
+    "appendix_document": lambda config: {},
+    "appendix_pdf": lambda config: {},
+}
+
+
+def rule_settings(rule: str, config: Mapping) -> dict:
+    """What ``rule`` reads from the configuration."""
+    if rule in APPENDIX_SETTINGS:
+        return APPENDIX_SETTINGS[rule](config)
+    return owner(rule).settings[rule](config)
+
+
+def rule_digest(rule: str, config: Mapping) -> str:
+    return settings_digest(rule_settings(rule, config))
+
+
+def rule_settings_checked(rule: str, config: Mapping, digest: str | None) -> dict:
+    """The rule's settings, after checking that they are the ones its ``params.settings`` digest
+    stands for (a rule can then never read something that does not rerun it)."""
+    settings = rule_settings(rule, config)
+    if digest is not None and settings_digest(settings) != digest:
+        raise RuntimeError(f"rule {rule}: its settings changed after the DAG was built (digest mismatch)")
+    return settings
+
+
+def rules_file(rule: str) -> str:
+    """The ``.smk`` file that defines ``rule``."""
+    if rule in APPENDIX_SETTINGS:
+        return APPENDIX_RULES_FILE
+    try:
+        return owner(rule).rules_file
+    except KeyError:
+        return ""

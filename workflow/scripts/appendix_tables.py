@@ -1,0 +1,18 @@
+"""Render every table once: tidy CSV in, LaTeX (booktabs) and HTML fragments out, APA style."""
+
+from _common import run
+
+
+def main(smk, ctx):
+    from pathlib import Path
+
+    from crfm.report.render import render_tables
+
+    html_dir = Path(smk.output.html[0]).parent
+    tex_dir = Path(smk.output.tex[0]).parent
+    entries = render_tables(smk.input.tables, html_dir, tex_dir, smk.output.index)
+    for e in entries:
+        ctx.log.info("Table %s  %s  (%d rows x %d columns)", e["number"], e["name"], e["rows"], e["columns"])
+
+
+run(snakemake, main)  # noqa: F821
