@@ -9,7 +9,7 @@ What each comparison isolates:
   strict stopping rule) to ~1e-9; psych's default stopping rule (optim factr = 1e7) lands 2e-6 to
   1.4e-5 away from it, which is the whole of the end-to-end difference to psych's printed numbers;
 * end to end: psych::fa's rotation + normalisation steps at the optimum ("refined.fits") agree with
-  ``factor_analysis`` to 1e-6 (after aligning factor order and sign); psych's printed numbers within
+  ``factor_analysis`` to 1e-7 (after aligning factor order and sign; measured <= 2.4e-9); psych's printed numbers within
   the distance of psych's own optimiser from the optimum;
 * factor_analyzer (the implementation the pipeline uses today): the pipeline's configurations agree
   to ~1e-6, which is again factor_analyzer's own stopping error (finite-difference gradients).
@@ -223,11 +223,11 @@ def test_factor_analysis_matches_psych_at_the_optimum(fits, dn, method, rot):
     at_opt = REF["datasets"][dn]["methods"][method]["refined"]["fits"][rot]
     psych = REF["datasets"][dn]["methods"][method]["fits"][rot]
     assert res.converged and not res.warnings
-    lam, phi = aligned(res.loadings, arr(at_opt["loadings"]), res.phi)
-    np.testing.assert_allclose(lam, arr(at_opt["loadings"]), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(phi, arr(at_opt["phi"]), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(res.communalities, arr(at_opt["communality"]), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(np.sort(res.ss_loadings), np.sort(arr(at_opt["ss_loadings"])), rtol=0, atol=1e-6)
+    lam, phi = aligned(res.loadings, arr(at_opt["loadings"]), res.phi)  # measured: <= 2.4e-9
+    np.testing.assert_allclose(lam, arr(at_opt["loadings"]), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(phi, arr(at_opt["phi"]), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(res.communalities, arr(at_opt["communality"]), rtol=0, atol=1e-7)
+    np.testing.assert_allclose(np.sort(res.ss_loadings), np.sort(arr(at_opt["ss_loadings"])), rtol=0, atol=1e-7)
     # psych's printed numbers: within its optimiser's distance from the optimum (<= 1e-5 here)
     lam_p, phi_p = aligned(res.loadings, arr(psych["loadings"]), res.phi)
     np.testing.assert_allclose(lam_p, arr(psych["loadings"]), rtol=0, atol=2e-5)
