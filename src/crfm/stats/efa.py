@@ -1,10 +1,10 @@
 """Exploratory factor analysis, item purification and calibration/validation splits (Study 2).
 
-Estimation uses factor_analyzer 0.5.1 (``method="ml"`` or ``"minres"``) on the Pearson correlation
-matrix of the listwise-complete items; the rotation (default oblimin, gamma = 0, no Kaiser
-normalisation, as psych::fa) is applied here with factor_analyzer's ``Rotator`` so that loadings and
-factor correlations stay aligned (``FactorAnalyzer.fit`` re-orders loading columns by variance but
-leaves ``phi_`` in the old order).
+Extraction and rotation are the project's own (:mod:`crfm.stats.fa`, checked against psych::fa):
+ML or minres on the Pearson correlation matrix of the listwise-complete items, then the rotation
+(default oblimin, gamma = 0, no Kaiser normalisation, as psych::fa). The project replaced
+factor_analyzer, whose ``FactorAnalyzer.fit`` breaks under scikit-learn >= 1.8 and is unmaintained;
+the numbers moved by at most 1.5e-6 (factor_analyzer stopped its extraction short of the optimum).
 
 Determinism: rows are put in a canonical (lexicographic) order before the correlation matrix is
 computed, so any permutation of the respondents gives bit-identical results. Factor signs are
@@ -15,7 +15,6 @@ named F1..Fk in that order.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,13 +22,12 @@ import numpy as np
 import pandas as pd
 
 from crfm.errors import AnalysisError
+from crfm.stats.fa import ROTATIONS, factor_analysis
 from crfm.stats.psychometrics import check_correlation_input, complete_items
 
 __all__ = ["efa", "purify", "split_halves", "EFAResult", "PurifyResult", "RULE_KEYS"]
 
 RULE_KEYS = ("min_loading", "max_cross_loading", "min_item_total")
-_ORTHOGONAL = {"varimax", "quartimax", "equamax", "oblimax", "geomin_ort"}
-_OBLIQUE = {"oblimin", "quartimin", "promax", "geomin_obl"}
 
 
 @dataclass
@@ -41,7 +39,7 @@ class EFAResult:
     communalities: h2_i = sum_f (unrotated loading)^2 = diag(L phi L'); uniquenesses = 1 - h2.
     variance: columns factor, ss_loadings, proportion, cumulative with ss_loadings = diag(phi L'L)
     (psych's definition; colSums(L^2) for orthogonal solutions) and proportion = ss_loadings / p.
-    heywood_items: items with communality >= 0.995 (uniqueness at factor_analyzer's lower bound).
+    heywood_items: items with communality >= 0.995 (uniqueness at the extraction's lower bound, .005).
     """
 
     loadings: pd.DataFrame
@@ -109,14 +107,11 @@ def efa(
     for sign and order normalisation. Raises AnalysisError for bad input (see
     ``psychometrics.check_correlation_input``) or an impossible number of factors.
     """
-    from factor_analyzer import FactorAnalyzer
-    from factor_analyzer.rotator import Rotator
-
     if method not in ("ml", "minres"):
         raise AnalysisError(f"efa: method must be 'ml' or 'minres', got {method!r}")
-    if rotation is not None and rotation not in _ORTHOGONAL | _OBLIQUE:
+    if rotation is not None and rotation not in ROTATIONS:
         raise AnalysisError(
-            f"efa: unknown rotation {rotation!r}; use one of {sorted(_ORTHOGONAL | _OBLIQUE)}"
+            f"efa: unknown rotation {rotation!r}; use one of {sorted(r for r in ROTATIONS if r != 'none')}"
         )
     x, _ = check_correlation_input(df, items, what="efa")
     names = list(x.columns)
@@ -129,30 +124,16 @@ def efa(
             f"efa: {k} factors for {p} items leave negative degrees of freedom for ML; use fewer factors"
         )
     r = _canonical_corr(x.to_numpy())
-    msgs: list[str] = []
-    converged = True
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fa = FactorAnalyzer(n_factors=k, rotation=None, method=method, is_corr_matrix=True)
-        try:
-            fa.fit(r)
-        except (ValueError, np.linalg.LinAlgError) as exc:
-            raise AnalysisError(f"efa: factor_analyzer failed ({method}, {k} factors): {exc}") from exc
-    for c in caught:
-        text = str(c.message)
-        if "converge" in text.lower():
-            converged = False
-            msgs.append(f"NOT CONVERGED: {text}")
-        elif not issubclass(c.category, (FutureWarning, DeprecationWarning)):
-            msgs.append(text)
-    unrot = np.asarray(fa.loadings_, dtype=float)
-    h2 = (unrot**2).sum(axis=1)
-    if rotation is not None and k > 1:
-        rot = Rotator(method=rotation)
-        lam = np.asarray(rot.fit_transform(unrot), dtype=float)
-        phi = np.asarray(rot.phi_, dtype=float) if rot.phi_ is not None else np.eye(k)
-    else:
-        lam, phi = unrot.copy(), np.eye(k)
+    try:
+        sol = factor_analysis(r, k, method=method, rotation=rotation or "none")
+    except AnalysisError as exc:
+        raise AnalysisError(f"efa: {exc} ({method}, {k} factors)") from None
+    msgs = [w for w in sol.warnings if "Heywood" not in w]
+    converged = bool(sol.converged)
+    if not converged:
+        msgs.insert(0, "NOT CONVERGED: the extraction or the rotation did not converge")
+    lam, phi = np.asarray(sol.loadings, dtype=float).copy(), np.asarray(sol.phi, dtype=float).copy()
+    h2 = np.asarray(sol.communalities, dtype=float)
 
     # signs: each factor's loadings sum positive
     s = np.sign(lam.sum(axis=0))
