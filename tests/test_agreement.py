@@ -318,6 +318,17 @@ def test_bootstrap_is_deterministic_from_seed_and_stream():
         alpha_bootstrap(K2011, "nominal", replicates=0, seed=1)
 
 
+def test_bootstrap_chunking_does_not_change_the_stream(monkeypatch):
+    from crfm.stats import agreement
+
+    whole = alpha_bootstrap(K2011, "ordinal", replicates=50, seed=8)
+    monkeypatch.setattr(agreement, "_CHUNK_VALUES", 7 * whole.draws)  # 7 resamples per chunk
+    chunked = alpha_bootstrap(K2011, "ordinal", replicates=50, seed=8)
+    assert np.array_equal(whole.distribution, chunked.distribution)
+    with pytest.raises(ValueError, match="draws"):
+        alpha_bootstrap(K2011, "ordinal", replicates=5, seed=8, draws="units")
+
+
 def test_bootstrap_draws_rules():
     # Hayes & Krippendorff (2007) resample 239 pairs from their Table 1 data ("pairs" rule)
     data = hk2007()

@@ -68,17 +68,20 @@ matrix, not units:
    corrected alpha*_b strictly below min.
 
 Deviations from KALPHA 3.0, all deliberate: (a) the exponent of nx is M, the number of draws of a
-resample (as Krippendorff's algorithm and the Stata ``kalpha`` port do); KALPHA uses the data's number
-of pairs sum_u m_u (m_u - 1) / 2, a remnant of its 2007 version where that was also M; the two agree for
-two coders with complete pairs. (b) KALPHA counts a uniform number that falls exactly on a segment
-boundary in both neighbouring cells; here it belongs to the upper one (probability zero either way).
-(c) KALPHA requires at least 1,000 replicates in multiples of 1,000 and its random numbers come from
-SPSS; here any R >= 1 from numpy's PCG64 (recommend >= 1,000; the Study 1 table note flags fewer).
-(d) KALPHA's CI indices assume R a multiple of 1,000; the max/min guards above keep them valid for
-any R. (e) m counts coders with at least one value (KALPHA: every judge column given).
+resample (as the Stata ``kalpha`` port of the algorithm, Klein & Reckmann, does); KALPHA uses the data's
+number of pairs sum_u m_u (m_u - 1) / 2, a remnant of its 2007 version where that was also M; the two
+agree whenever M equals the number of pairs (two coders, unless 25 Q is smaller). (b) KALPHA counts a
+uniform number that falls exactly on a segment boundary in both neighbouring cells; here it belongs to
+the upper one (probability zero either way). (c) KALPHA requires at least 1,000 replicates in multiples
+of 1,000 and its random numbers come from SPSS; here any R >= 1 from numpy's PCG64 (use >= 1,000;
+:func:`agreement_report`'s table note flags fewer). (d) KALPHA's CI indices assume R a multiple of
+1,000; the max/min guards above keep them valid for any R. (e) m counts coders with at least one value
+(KALPHA: every judge column given). (f) KALPHA does not round (m - 1) n / 2, which is fractional only
+when (m - 1) n is odd; here it is rounded half up.
 Known limitation (Gwet 2015; Zapf et al. 2016): this bootstrap draws pairs, not units, and so ignores
-the clustering of values within units; at alpha = 1 (no disagreement to resample) the distribution is
-degenerate and the CI collapses to [1, 1]: the result says so in its note.
+the clustering of values within units. At alpha = 1 there is no disagreement to resample: the
+distribution is degenerate, the CI is [1, 1] (or reaches 0 through the correction when n is small),
+and the result says so in its note.
 
 References
 ----------
