@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from itertools import combinations
+from pathlib import Path
 
 import krippendorff
 import numpy as np
@@ -597,9 +597,7 @@ def test_report_levels_and_primary_coder():
         agreement_report(long, replicates=0, seed=1, primary_coder="C9")
 
 
-def test_report_on_study1_segments_matches_existing_statistics(tmp_path):
-    from pathlib import Path
-
+def test_report_on_study1_segments_matches_existing_statistics():
     path = Path(__file__).resolve().parents[1] / "resources" / "raw" / "study1_segments.csv"
     segments = pd.read_csv(path, comment="#")
     rep = agreement_report(
@@ -613,9 +611,8 @@ def test_report_on_study1_segments_matches_existing_statistics(tmp_path):
     assert rep.per_value["code"].nunique() == segments["code"].nunique()
 
 
-def test_alpha_result_is_reusable_for_bootstrap_and_table():
-    res = krippendorff_alpha(K2011, "ordinal")
-    assert isinstance(res, AlphaResult)
+def test_alpha_result_keeps_coders_and_coincidence_table():
+    res = krippendorff_alpha(pd.DataFrame(K2011, index=list("ABCD")), "ordinal")
+    assert isinstance(res, AlphaResult) and res.coders == ("A", "B", "C", "D")
     table = res.coincidence_table()
     assert table.shape == (5, 5) and table.to_numpy().sum() == pytest.approx(40)
-    assert list(combinations(res.coders, 2))  # coders kept in input order
