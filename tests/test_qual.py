@@ -278,3 +278,14 @@ def test_summaries_do_not_depend_on_row_order(segments, interviews, codebook):
     assert not math.isnan(
         coding_summary(segments, interviews, codebook, primary_coder="C1")["share_interviews"].sum()
     )
+
+
+def test_check_segments_refuses_two_codes_for_one_segment_and_coder():
+    from crfm.stats.coding import check_segments
+
+    seg = pd.DataFrame(
+        [("I1", "S2", "C1", "P_EVENTS"), ("I1", "S2", "C2", "P_EVENTS"), ("I1", "S2", "C2", "P_WEB")],
+        columns=["interview_id", "segment_id", "coder", "code"],
+    )
+    with pytest.raises(InputError, match="segment 'S2' coder 'C2' gave 2 codes \\(P_EVENTS, P_WEB\\)"):
+        check_segments(seg)

@@ -338,11 +338,17 @@ def validate_interviews(sheet: Sheet) -> pd.DataFrame:
     return df
 
 
-def validate_segments(sheet: Sheet, interviews: pd.DataFrame, codebook: pd.DataFrame) -> pd.DataFrame:
+def validate_segments(sheet: Sheet, interviews: pd.DataFrame, codebook: pd.DataFrame, rating: dict | None = None) -> pd.DataFrame:
+    """Check the coded segments. ``rating`` ({column, order}): an optional rating column of every coded
+    segment (e.g. intensity 1-3); its answers must be among ``order`` (an empty cell: not rated)."""
     _require_columns(sheet, SEGMENT_COLUMNS, "coded segments")
-    _no_unknown(sheet, SEGMENT_COLUMNS + ["excerpt"])
+    rating_cols = [rating["column"]] if rating and rating["column"] in sheet.data.columns else []
+    _no_unknown(sheet, SEGMENT_COLUMNS + ["excerpt"] + rating_cols)
     _no_empty(sheet, SEGMENT_COLUMNS)
     df = sheet.data
+    for col in rating_cols:
+        allowed = [str(v) for v in rating["order"]]
+        _values_in(sheet, col, allowed, f"not among the rating's values {allowed}", f"rate with one of {allowed} or leave the cell empty; or change study1.reliability.intensity.order")
     _values_in(
         sheet,
         "interview_id",

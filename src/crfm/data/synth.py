@@ -41,7 +41,7 @@ FILES = {
     "study2_survey": "study2_survey.csv",
     "study3_survey": "study3_survey.csv",
 }
-STREAMS = {"study1": 1, "study2": 2, "study3": 3}
+STREAMS = {"study1": 1, "study2": 2, "study3": 3, "study1_intensity": 4}
 
 
 def rng_for(seed: int, stream: int, *more: int) -> np.random.Generator:
@@ -121,6 +121,31 @@ def make_study1(config: dict, codebook: pd.DataFrame, rng: np.random.Generator):
         segments = primary
     segments = segments.sort_values(["interview_id", "segment_id", "coder"], kind="stable").reset_index(drop=True)
     return interviews, segments
+
+
+def add_intensity(segments: pd.DataFrame, spec: dict | None, primary: str, rng: np.random.Generator) -> pd.DataFrame:
+    """An ordinal intensity rating (1..k) of every coded segment: the primary coder's drawn from
+    ``spec['probabilities']``; another coder gives the same rating with probability
+    ``spec['agreement']``, else a neighbouring one. Its own random stream, so the codes stay as they
+    were without it."""
+    if not spec:
+        return segments
+    probs = np.asarray(spec["probabilities"], dtype=float)
+    k = len(probs)
+    out = segments.copy()
+    first = {}
+    ratings = []
+    for seg, coder in zip(out["segment_id"], out["coder"]):
+        if coder == primary or seg not in first:
+            r = int(rng.choice(k, p=probs / probs.sum())) + 1
+            first.setdefault(seg, r)
+        if coder != primary and seg in first:
+            r = first[seg]
+            if rng.random() >= spec["agreement"]:
+                r = int(np.clip(r + (1 if rng.random() < 0.5 else -1), 1, k))
+        ratings.append(r)
+    out.insert(out.columns.get_loc("code") + 1, "intensity", ratings)
+    return out
 
 
 # --- Surveys --------------------------------------------------------------------------------------
@@ -292,6 +317,8 @@ def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None)
     if "study1" in config:
         codebook = pd.read_csv(codebook_path or config["study1"]["codebook"], dtype=str, keep_default_na=False)
         interviews, segments = make_study1(config, codebook, rng_for(seed, STREAMS["study1"]))
+        pop1 = config["population"]["study1"]
+        segments = add_intensity(segments, pop1.get("intensity"), pop1["coders"][0], rng_for(seed, STREAMS["study1_intensity"]))
         for key, df in (("study1_interviews", interviews), ("study1_segments", segments)):
             p = out / FILES[key]
             p.write_bytes(_csv_bytes(df))

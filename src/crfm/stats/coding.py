@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from crfm.errors import AnalysisError, InputError
-from crfm.stats.agreement import check_segments
 
+SEGMENT_COLUMNS = ("segment_id", "coder", "code")
 KIND_ORDER = {"practice": 0, "function": 1}
 LEVEL_ORDER = {"external": 0, "internal": 1}
 
@@ -41,6 +41,51 @@ def _require(df: pd.DataFrame, columns, source: str, what: str) -> None:
             f"the {what} table needs the columns {', '.join(columns)}",
             column=missing[0],
         )
+
+
+def check_segments(segments: pd.DataFrame, *, source: str = "segments") -> None:
+    """Raise :class:`InputError` unless every (segment_id, coder) pair carries exactly one code.
+
+    Also checks that no segment_id, code or coder is missing and (when ``interview_id`` is present)
+    that each segment_id belongs to one interview only.
+    """
+    _require(segments, SEGMENT_COLUMNS, source, "segments")
+    for col in SEGMENT_COLUMNS + (("interview_id",) if "interview_id" in segments.columns else ()):
+        blank = segments[col].isna() | (segments[col].astype(str).str.strip() == "")
+        if blank.any():
+            raise InputError(
+                source,
+                f"{int(blank.sum())} row(s) have an empty {col} (data rows "
+                f"{', '.join(str(int(i) + 1) for i in np.flatnonzero(blank.to_numpy())[:10])}; 1 = first row)",
+                f"fill in {col} on every row (each row is one code given by one coder to one segment)",
+                column=col,
+            )
+    dup = segments.duplicated(["segment_id", "coder"], keep=False)
+    if dup.any():
+        bad = segments.loc[dup, ["segment_id", "coder", "code"]].astype(str)
+        bad = bad.sort_values(["segment_id", "coder", "code"], kind="mergesort")
+        shown = []
+        for (sid, coder), g in bad.groupby(["segment_id", "coder"], sort=True):
+            shown.append(f"segment '{sid}' coder '{coder}' gave {len(g)} codes ({', '.join(g['code'])})")
+        more = f" (+{len(shown) - 5} more pairs)" if len(shown) > 5 else ""
+        raise InputError(
+            source,
+            "a (segment, coder) pair has more than one code: " + "; ".join(shown[:5]) + more,
+            "each coder gives each segment exactly one code: split a segment that needs two codes into "
+            "two segments with their own segment_id, or keep one code",
+            column="code",
+        )
+    if "interview_id" in segments.columns:
+        n_int = segments.groupby("segment_id", sort=True)["interview_id"].nunique()
+        multi = n_int[n_int > 1]
+        if len(multi):
+            sids = ", ".join(f"'{s}'" for s in multi.index[:5])
+            raise InputError(
+                source,
+                f"segment_id(s) {sids} appear under more than one interview_id",
+                "give segments of different interviews different segment_id values",
+                column="segment_id",
+            )
 
 
 def primary_segments(

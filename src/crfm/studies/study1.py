@@ -20,7 +20,7 @@ from crfm.data.contract import Sheet, read_sheet, validate_codebook, validate_in
 from crfm.data.manifest import check_file, raw_inputs_synthetic, read_manifest
 from crfm.errors import AnalysisError
 from crfm.stats import coding
-from crfm.stats.agreement import intercoder_reliability
+from crfm.stats.agreement import agreement_report
 from crfm.studies.base import Study, StudyResult, Table, code_of
 
 __all__ = [
@@ -57,9 +57,33 @@ def _pool(config: Mapping) -> list[dict]:
     return [c for c in config["measurement"] if c["construct"] in dims]
 
 
+RELIABILITY_DEFAULTS = {
+    "levels": ["nominal"],
+    "intensity": None,
+    "replicates": 2000,
+    "seed": 0,
+    "minimums": [0.667, 0.800],
+    "ci_level": 0.95,
+}
+
+
+def reliability_settings(config: Mapping) -> dict | None:
+    """``study1.reliability`` with its defaults (None when switched off)."""
+    rel = config["study1"].get("reliability", True)
+    if rel is False:
+        return None
+    return {**RELIABILITY_DEFAULTS, **(rel if isinstance(rel, Mapping) else {})}
+
+
+def _rating(config: Mapping) -> dict | None:
+    rel = reliability_settings(config)
+    return dict(rel["intensity"]) if rel and rel.get("intensity") else None
+
+
 def validate_settings(config: Mapping) -> dict:
     s1 = config["study1"]
     return {
+        "rating": _rating(config),
         "interviews": s1["interviews"],
         "segments": s1["segments"],
         "codebook": s1["codebook"],
@@ -75,7 +99,8 @@ def coding_settings(config: Mapping) -> dict:
     s1 = config["study1"]
     return {
         "primary_coder": s1["primary_coder"],
-        "reliability": s1.get("reliability", True),
+        "reliability": reliability_settings(config),
+        "segments_file": s1["qdpx"] if s1.get("source", "segments") == "qdpx" else s1["segments"],
         "saturation_k": s1["saturation_k"],
         "dimensions": list(config["second_order"]["dimensions"]),
         "measurement": _pool(config),
@@ -84,7 +109,10 @@ def coding_settings(config: Mapping) -> dict:
 
 
 def crosscheck_settings(config: Mapping) -> dict:
-    return {**coding_settings(config), "qdpx": config["study1"]["qdpx"], "survey": None}
+    """The coding summary's settings without the rating column (a REFI-QDA export carries codes only)."""
+    s = coding_settings(config)
+    rel = s["reliability"] and {**s["reliability"], "intensity": None}
+    return {**s, "reliability": rel, "qdpx": config["study1"]["qdpx"], "survey": None, "rating": None}
 
 
 def has_crosscheck(config: Mapping) -> bool:
@@ -103,7 +131,7 @@ def raw_inputs(config: Mapping) -> list[str]:
 
 def tables(config: Mapping) -> list[str]:
     out = list(TABLES)
-    if not config.get("study1", {}).get("reliability", True):
+    if config.get("study1", {}).get("reliability", True) is False:
         out = [t for t in out if not t.startswith("study1_reliability")]
     if not has_crosscheck(config):
         out.remove("study1_qdpx_crosscheck")
@@ -145,7 +173,7 @@ def validate(settings: Mapping) -> Study1ValidationResult:
     source = settings["qdpx"] if settings["source"] == "qdpx" else settings["segments"]
     check_file(manifest, manifest_path, source)
     sheet = qdpx_sheet(source) if settings["source"] == "qdpx" else read_sheet(source)
-    segments = validate_segments(sheet, interviews, codebook)
+    segments = validate_segments(sheet, interviews, codebook, settings["rating"])
     raw = [settings["codebook"], settings["interviews"], source]
     return Study1ValidationResult(interviews, segments, codebook, raw_inputs_synthetic(manifest_path, raw))
 
@@ -220,10 +248,11 @@ def coding_tables(settings: Mapping, interviews, segments, codebook, survey_colu
     )
     rel_values = {}
     if settings["reliability"]:
-        rel = intercoder_reliability(segments, primary_coder=coder, codes=list(codebook["code"]))
-        out.append(Table("study1_reliability", rel.overall, (rel.table_note,), code_of(intercoder_reliability)))
-        out.append(Table("study1_reliability_by_code", rel.per_code, (rel.table_note,), code_of(intercoder_reliability)))
-        rel_values = rel.overall.set_index("statistic")["value"].to_dict()
+        overall, per_code, note = agreement_tables(segments, codebook, settings)
+        out.append(Table("study1_reliability", overall, (note,), code_of(agreement_report)))
+        out.append(Table("study1_reliability_by_code", per_code, (note,), code_of(agreement_report)))
+        alpha = overall[overall["statistic"] == "krippendorff_alpha"]
+        rel_values = {f"{r.variable}_{r.level}": r.value for r in alpha.itertuples()}
     trace = coding.traceability(codebook, pool, dims, item_constructs={i: model.construct_of(i) for i in pool})
     if survey_columns is not None:
         coding.cross_check_items(pool, survey_columns, source=settings["survey"])
@@ -241,6 +270,40 @@ def coding_tables(settings: Mapping, interviews, segments, codebook, survey_colu
     }
     labels = dict(zip(codebook["code"], codebook["label"]))
     return CodingResult(out, sat, labels, facts)
+
+
+def agreement_tables(segments: pd.DataFrame, codebook: pd.DataFrame, settings: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Agreement on the codes (at the configured levels, and per code) and, when the segments carry a
+    rating column, on the rating (its levels, e.g. ordinal): one overall table with a ``variable``
+    column, the per-code table, and the note that defines units, levels and the bootstrap."""
+    rel = settings["reliability"]
+    common = dict(
+        unit="segment_id",
+        coder="coder",
+        replicates=rel["replicates"],
+        seed=rel["seed"],
+        minimums=rel["minimums"],
+        ci_level=rel["ci_level"],
+        primary_coder=settings["primary_coder"],
+        source=settings["segments_file"],
+    )
+    codes = agreement_report(segments, value="code", levels=rel["levels"], value_order=list(codebook["code"]), per_value=True, **common)
+    overall = [codes.overall.assign(variable="code")]
+    notes = [" ".join([codes.unit_definition, *codes.notes])]
+    rating = rel.get("intensity")
+    if rating and rating["column"] in segments.columns:
+        col = rating["column"]
+        rated = segments.assign(**{col: pd.to_numeric(segments[col].replace("", None), errors="coerce")})
+        r = agreement_report(rated, value=col, levels=rating["levels"], value_order=list(rating["order"]), per_value=False, **common)
+        overall.append(r.overall.assign(variable=col))
+        notes.append(
+            f"Rating '{col}' ({', '.join(map(str, rating['order']))}, lowest first): Krippendorff's alpha at level(s) "
+            f"{', '.join(rating['levels'])} on the same units with the same bootstrap; Cohen's kappa and percent agreement treat the ratings as categories."
+            + (" " + " ".join(r.notes) if r.notes else "")
+        )
+    table = pd.concat(overall, ignore_index=True)
+    table.insert(0, "variable", table.pop("variable"))
+    return table, codes.per_value, " ".join(notes)
 
 
 # --- REFI-QDA cross-check -----------------------------------------------------------------------------
@@ -261,6 +324,7 @@ def qdpx_crosscheck(settings: Mapping, interviews, codebook, csv_segments) -> Cr
     """Import the REFI-QDA export, validate it like the CSV, derive every Study 1 table from it and
     compare each with the table derived from the CSV segments. Raises AnalysisError on any difference."""
     qdpx_segments = validate_segments(qdpx_sheet(settings["qdpx"]), interviews, codebook)
+    csv_segments = csv_segments.drop(columns=[c for c in csv_segments.columns if c not in qdpx_segments.columns])
     a = coding_tables(settings, interviews, csv_segments, codebook).tables()
     b = {t.name: t.frame for t in coding_tables(settings, interviews, qdpx_segments, codebook).tables()}
     rows = []

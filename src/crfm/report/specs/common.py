@@ -129,6 +129,7 @@ RELIABILITY_STATS = {
     "percent_agreement": "Percent agreement",
     "cohen_kappa": "Cohen's κ",
     "krippendorff_alpha": "Krippendorff's α",
+    "fleiss_kappa": "Fleiss' κ",
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crfm.data.tables import read_table
 from crfm.report.numbers import NumberBook, source, load_json
-from crfm.report.specs.common import Col, RELIABILITY_STATS, TableSpec
+from crfm.report.specs.common import RELIABILITY_STATS, Col, TableSpec, ci
 
 PREFIX = "1"
 
@@ -68,28 +68,34 @@ TABLES: dict[str, TableSpec] = {
         ),
     ),
     "study1_reliability": TableSpec(
-        "Inter-coder reliability",
+        "Inter-coder agreement",
         (
+            Col("variable", "Coded", group=True, values={"code": "Code"}),
             Col("statistic", "Statistic", values=RELIABILITY_STATS),
+            Col("level", "Level"),
             Col("coders", "Coders"),
-            Col("n_units", "Segments", "int"),
-            Col("value", "Value", "bounded", 2),
+            Col("n_units", "Units", "int"),
+            Col("value", "Value", "bounded", 3),
+            ci("ci_lower", "ci_upper", "95% CI", 3, bounded=True),
+            Col("note", "Note", wide=True),
         ),
+        rest=Col("", fmt="bounded", dec=3),
+        extra_notes=("*q*(α < *x*): share of bootstrap alphas below *x*; CI = bootstrap percentile interval of α.",),
     ),
     "study1_reliability_by_code": TableSpec(
-        "Inter-coder reliability by code",
+        "Inter-coder agreement by code (presence or absence of the code in a segment)",
         (
-            Col("coder_a", "Coder A", group=True),
-            Col("coder_b", "Coder B", group=True),
-            Col("code", "Code"),
-            Col("n_units", "Segments", "int"),
-            Col("n_present_a", "Present (A)", "int"),
-            Col("n_present_b", "Present (B)", "int"),
-            Col("n_present_both", "Both", "int"),
-            Col("n_absent_both", "Neither", "int"),
-            Col("percent_agreement", "Agreement", "bounded", 2),
-            Col("cohen_kappa", "*κ*", "bounded", 2),
+            Col("code", "Code", group=True),
+            Col("statistic", "Statistic", values=RELIABILITY_STATS),
+            Col("coders", "Coders"),
+            Col("n_units", "Units", "int"),
+            Col("n_present", "Codings", "int"),
+            Col("value", "Value", "bounded", 3),
+            ci("ci_lower", "ci_upper", "95% CI", 3, bounded=True),
+            Col("note", "Note", wide=True),
         ),
+        rest=Col("", fmt="bounded", dec=3),
+        extra_notes=("*q*(α < *x*): share of bootstrap alphas below *x*; CI = bootstrap percentile interval of α.",),
     ),
     "study1_traceability": TableSpec(
         "Traceability: code, CRFM dimension and scale item",
@@ -135,6 +141,13 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         book.put("study1.saturation.position", s["saturation_position"], "int", source=source(sp, "", "saturation_position"))
         book.put_text("study1.saturation.interview", str(s["saturation_interview"]), source(sp, "", "saturation_interview"))
     book.put("study1.saturation.k", s.get("saturation_k"), "int", source=source(sp, "", "saturation_k"))
+    sat_path = tables.get("study1_saturation")
+    if sat_path and s.get("saturation_position") is not None:
+        sat = read_table(sat_path)
+        later = sat[sat["position"] > int(s["saturation_position"]) + int(s["saturation_k"])]
+        later = later[later["n_new_codes"] > 0]
+        book.put("study1.saturation.later_new_codes", int(later["n_new_codes"].sum()), "int", source=source(sat_path, f"position > {int(s['saturation_position']) + int(s['saturation_k'])}", "sum n_new_codes"))
+        book.put_text("study1.saturation.later_interviews", ", ".join(map(str, later["interview_id"])) or "none", source(sat_path, "n_new_codes > 0 after the window", "interview_id"))
     if "study1_coding_summary" in tables:
         path = tables["study1_coding_summary"]
         df = read_table(path)
@@ -145,8 +158,18 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         path = tables["study1_reliability"]
         df = read_table(path)
         for _, r in df.iterrows():
-            book.put(f"study1.reliability.{r['statistic']}", r["value"], "bounded", 2, source(path, f"statistic={r['statistic']}", "value"))
+            var, stat, level = str(r["variable"]), str(r["statistic"]), str(r["level"])
+            key = f"study1.reliability.{var}.{stat}" + (f".{level}" if stat == "krippendorff_alpha" else f".{str(r['coders']).replace('|', '_')}")
+            where = f"variable={var}, statistic={stat}, level={level}, coders={r['coders']}"
+            book.put(f"{key}.value", r["value"], "bounded", 2, source(path, where, "value"))
+            if stat == "krippendorff_alpha":
+                book.put_ci(f"{key}.ci", r["ci_lower"], r["ci_upper"], 2, bounded=True, source=source(path, where, "ci_lower, ci_upper"))
+                for q in [c for c in df.columns if c.startswith("q_below_")]:
+                    book.put(f"{key}.{q.replace('.', '_')}", r[q], "bounded", 3, source(path, where, q))
+                book.put_text(f"study1.reliability.{var}.levels.{level}", level, source(path, where, "level"))
         book.put("study1.reliability.n_units", df["n_units"].iloc[0], "int", source=source(path, "", "n_units"))
+        alpha = df[(df["statistic"] == "krippendorff_alpha")]
+        book.put("study1.reliability.n_alphas", len(alpha), "int", source=source(path, "statistic=krippendorff_alpha", "rows"))
     if "study1_qdpx_crosscheck" in tables:
         path = tables["study1_qdpx_crosscheck"]
         df = read_table(path)
