@@ -94,3 +94,18 @@ def test_study1_from_the_qdpx_export_gives_the_same_tables(full_run, tmp_path):
         assert (wf / "results/default/tables" / t.name).read_bytes() == t.read_bytes(), t.name
     for fig in ("code_heatmap", "saturation", "cooccurrence"):
         assert (wf / f"results/default/default/figures/study1_{fig}.png").stat().st_size > 10_000
+
+
+def test_scripts_import_their_own_checkout_first(tmp_path):
+    """Snakemake hands a script its parent's sys.path, where an installed crfm (another checkout's
+    `pip install -e`) can precede this copy's src/: the scripts' start-up must put their own src first."""
+    import subprocess
+    import sys
+
+    scripts = ROOT / "workflow/scripts"
+    code = (
+        "import sys; sys.path[:0] = ['/elsewhere/src', " + repr(str(ROOT / "src")) + "]; "
+        f"sys.path.append({str(scripts)!r}); import _common; print(sys.path[0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == str(ROOT / "src")

@@ -6,8 +6,10 @@ import logging
 import sys
 from pathlib import Path
 
+# This workflow's own library first: Snakemake hands scripts the parent's sys.path, in which an installed
+# crfm (e.g. `pip install -e` of another checkout) can come before this copy's src/.
 SRC = Path(__file__).resolve().parents[2] / "src"
-if str(SRC) not in sys.path:
+if sys.path[:1] != [str(SRC)]:
     sys.path.insert(0, str(SRC))
 
 
