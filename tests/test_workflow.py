@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_workflow, snakemake
+from conftest import ROOT, copy_workflow, snakemake
 from crfm.data.tables import SYNTHETIC_NOTE
 
 # Generated material that legitimately differs between runs (timings, logs of timings).
@@ -99,9 +99,6 @@ def test_study1_from_the_qdpx_export_gives_the_same_tables(full_run, tmp_path):
 def test_scripts_import_their_own_checkout_first(tmp_path):
     """Snakemake hands a script its parent's sys.path, where an installed crfm (another checkout's
     `pip install -e`) can precede this copy's src/: the scripts' start-up must put their own src first."""
-    import subprocess
-    import sys
-
     scripts = ROOT / "workflow/scripts"
     code = (
         "import sys; sys.path[:0] = ['/elsewhere/src', " + repr(str(ROOT / "src")) + "]; "
