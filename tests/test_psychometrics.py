@@ -1,5 +1,5 @@
 """Psychometrics against independent numbers: lavaan/psych/semTools references (tests/data/
-lavaan_hs1939.json), scipy / factor_analyzer / scikit-learn implementations, and closed forms."""
+lavaan_hs1939.json, tests/reference/psych/), scipy / scikit-learn implementations, and closed forms."""
 
 from __future__ import annotations
 
@@ -119,22 +119,23 @@ def test_item_analysis_against_direct_computation(hs):
 
 
 # --------------------------------------------------------------------------------------------------
-# factorability: against factor_analyzer and sklearn
+# factorability: against psych (tests/reference/psych/make_factorability_reference.R) and sklearn
 # --------------------------------------------------------------------------------------------------
 
 
-def test_kmo_and_bartlett_match_factor_analyzer(hs):
-    from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
+def test_kmo_and_bartlett_match_psych(hs):
+    import json
 
+    from conftest import ROOT
+
+    ref = json.loads((ROOT / "tests/reference/psych/factorability_reference.json").read_text())
     k = ps.kmo(hs[ITEMS])
-    per, overall = calculate_kmo(hs[ITEMS])
-    assert k.overall == pytest.approx(overall, abs=1e-10)
-    assert np.allclose(k.per_item.to_numpy(), per, atol=1e-10)
+    assert k.overall == pytest.approx(ref["kmo"]["overall"], abs=1e-10)
+    assert np.allclose(k.per_item.to_numpy(), [ref["kmo"]["per_item"][i] for i in ITEMS], atol=1e-10)
     assert list(k.to_frame()["item"]) == ITEMS + ["(overall)"]
     b = ps.bartlett(hs[ITEMS])
-    chi2, p = calculate_bartlett_sphericity(hs[ITEMS])
-    assert b.chi2 == pytest.approx(chi2, rel=1e-10) and b.df == 36
-    assert b.p == pytest.approx(p, rel=1e-6)
+    assert b.chi2 == pytest.approx(ref["bartlett"]["chi2"], rel=1e-10) and b.df == ref["bartlett"]["df"]
+    assert b.p == pytest.approx(ref["bartlett"]["p"], rel=1e-6)
 
 
 def test_harman_matches_sklearn_pca(hs):
