@@ -74,7 +74,7 @@ def design_rate(n_reps: int, n: int = 300) -> tuple[float, float]:
 
     from crfm.studies import design
     from crfm.stats.cfa import fit_cfa
-    from crfm.data.config import load_config
+    from crfm.workflow import load_config
 
     config, model = load_config(ROOT / "config/config.yaml", ROOT / "workflow/schemas/config.schema.yaml")
     sim = design.Simulator(config, model)
@@ -100,7 +100,7 @@ def design_rate(n_reps: int, n: int = 300) -> tuple[float, float]:
 def respondents_run(tmp: Path, n: int) -> float:
     import yaml
 
-    from crfm.data.config import load_config
+    from crfm.workflow import load_config
     from crfm.data.synth import generate
 
     wf = scratch_copy(tmp / f"n{n}")

@@ -94,6 +94,6 @@ def expect_failure(wf: Path, target: str, overrides: dict, fragments, config_pat
 
 @pytest.fixture(scope="session")
 def config_and_model():
-    from crfm.data.config import load_config
+    from crfm.workflow import load_config
 
     return load_config(CONFIG, SCHEMA)

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from conftest import CONFIG, SCHEMA
-from crfm.data.config import ConfigError, check_config, load_yaml, validate_schema
+from crfm.data.config import ConfigError, load_yaml
+from crfm.workflow import check_workflow_config
 
 
 @pytest.fixture
@@ -17,8 +18,7 @@ def cfg():
 
 
 def check(cfg):
-    validate_schema(cfg, SCHEMA)
-    return check_config(cfg)
+    return check_workflow_config(cfg, SCHEMA)
 
 
 def test_default_config_is_valid(cfg):
@@ -124,3 +124,15 @@ def test_yaml_syntax_error(tmp_path):
     p.write_text("studies: [study1\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_yaml(p)
+
+
+def test_unregistered_study_is_refused(cfg):
+    bad = mutate(cfg, ["studies"], ["study1", "study9"])
+    with pytest.raises(ConfigError, match=r"studies\[1\].*'study9' is not a registered study"):
+        check(bad)
+
+
+def test_study_sections_are_checked_by_their_modules_schema(cfg):
+    bad = mutate(cfg, ["study3", "bootstrap", "replicats"], 10)
+    with pytest.raises(ConfigError, match="study3.bootstrap.replicats"):
+        check(bad)

@@ -10,10 +10,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from crfm.data.config import MeasurementModel, check_config, load_yaml, validate_schema
+from crfm.errors import ConfigError
 from crfm.studies import owner, registry
 from crfm.studies.base import settings_digest
 
-__all__ = ["APPENDIX_SETTINGS", "rule_settings", "rule_digest", "rule_settings_checked", "rules_file"]
+__all__ = [
+    "APPENDIX_SETTINGS",
+    "check_workflow_config",
+    "load_config",
+    "rule_settings",
+    "rule_digest",
+    "rule_settings_checked",
+    "rules_file",
+]
+
+
+def study_sections() -> dict:
+    """The config schema of every registered study's section."""
+    return {sid: s.config_schema for sid, s in registry().items() if s.config_schema}
+
+
+def check_workflow_config(config: dict, schema_path) -> MeasurementModel:
+    """The whole config check of a run: the schema with every registered study's section, the
+    cross-references (:func:`crfm.data.config.check_config`), and every listed study registered."""
+    validate_schema(config, schema_path, study_sections())
+    for k, sid in enumerate(config["studies"]):
+        if sid not in registry():
+            raise ConfigError(f"studies[{k}]", f"'{sid}' is not a registered study", f"use one of {list(registry())} (a study is a module crfm/studies/<id>.py defining STUDY)")
+    return check_config(config)
+
+
+def load_config(path, schema_path) -> tuple[dict, MeasurementModel]:
+    config = load_yaml(path)
+    return config, check_workflow_config(config, schema_path)
 
 APPENDIX_RULES_FILE = "workflow/rules/appendix.smk"
 

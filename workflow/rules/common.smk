@@ -5,13 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from crfm.data.config import check_config, validate_schema  # noqa: E402
 from crfm.data.manifest import SHIPPED_MANIFEST  # noqa: E402
 from crfm.studies import needed_studies, registry  # noqa: E402
-from crfm.workflow import rule_digest  # noqa: E402
+from crfm.workflow import check_workflow_config, rule_digest  # noqa: E402
 
-validate_schema(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
-MODEL = check_config(config)
+MODEL = check_workflow_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 
 ENV = "../../envs/crfm.yaml"
 STUDIES = registry()

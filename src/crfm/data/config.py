@@ -39,11 +39,20 @@ def _key_path(parts) -> str:
     return out or "<top level>"
 
 
-def validate_schema(config: dict, schema_path) -> None:
-    """Check ``config`` against the JSON Schema; the first error (in a stable order) is raised."""
+def validate_schema(config: dict, schema_path, sections: dict | None = None) -> None:
+    """Check ``config`` against the JSON Schema; the first error (in a stable order) is raised.
+
+    ``sections``: {key: schema} of the config sections the base schema leaves to others (each
+    registered study's section, :mod:`crfm.studies`), added to its ``properties``. Without them
+    (``None``) those sections are accepted unchecked, for callers below the study layer (the synthetic
+    generator); the workflow always passes them."""
     import jsonschema
 
     schema = load_yaml(schema_path)
+    if sections is None:
+        schema["additionalProperties"] = True
+    else:
+        schema["properties"] = {**schema["properties"], **sections}
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
@@ -232,9 +241,9 @@ def check_config(config: dict) -> MeasurementModel:
     return model
 
 
-def load_config(path, schema_path) -> tuple[dict, MeasurementModel]:
+def load_config(path, schema_path, sections: dict | None = None) -> tuple[dict, MeasurementModel]:
     config = load_yaml(path)
-    validate_schema(config, schema_path)
+    validate_schema(config, schema_path, sections)
     return config, check_config(config)
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy import stats
 
 from crfm.data.config import MeasurementModel
@@ -280,7 +281,39 @@ def gather(config: Mapping, shards: list[pd.DataFrame]) -> DesignResult:
     return DesignResult(out["power"], out["recovery"], out["convergence"], reps, design_settings(config))
 
 
+# The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
+# definitions of workflow/schemas/config.schema.yaml).
+CONFIG_SCHEMA = yaml.safe_load(
+    """
+type: object
+additionalProperties: false
+required: [seed, size, sizes]
+properties:
+  seed: {$ref: "#/$defs/seed"}
+  items_per_dimension: {type: integer, minimum: 2}
+  size: {type: string}
+  sizes:
+    type: object
+    additionalProperties:
+      type: object
+      additionalProperties: false
+      required: [replications, n, interaction]
+      properties:
+        replications: {$ref: "#/$defs/positive_int"}
+        n:
+          type: array
+          minItems: 1
+          items: {type: integer, minimum: 20}
+        interaction:
+          type: array
+          minItems: 1
+          items: {type: number, minimum: -0.5, maximum: 0.5}
+"""
+)
+
+
 STUDY = Study(
+    config_schema=CONFIG_SCHEMA,
     id="design",
     title="Design analysis: Monte Carlo power and parameter recovery",
     tables=lambda config: list(TABLES),

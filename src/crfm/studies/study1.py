@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from crfm.data.config import MeasurementModel
 from crfm.data.contract import Sheet, read_sheet, validate_codebook, validate_interviews, validate_segments
@@ -339,7 +340,71 @@ def qdpx_crosscheck(settings: Mapping, interviews, codebook, csv_segments) -> Cr
     return result
 
 
+# The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
+# definitions of workflow/schemas/config.schema.yaml).
+CONFIG_SCHEMA = yaml.safe_load(
+    """
+type: object
+additionalProperties: false
+required: [interviews, segments, codebook, primary_coder]
+properties:
+  interviews: {$ref: "#/$defs/path"}
+  segments: {$ref: "#/$defs/path"}
+  qdpx:
+    oneOf: [{$ref: "#/$defs/path"}, {type: "null"}]
+  source: {enum: [segments, qdpx], default: segments}
+  codebook: {$ref: "#/$defs/path"}
+  primary_coder: {type: string, minLength: 1}
+  reliability:
+    description: >
+      inter-coder agreement on the double-coded segments: false (off), true (the defaults) or the
+      settings (config/README.md)
+    oneOf:
+      - type: boolean
+      - type: object
+        additionalProperties: false
+        properties:
+          levels:
+            description: levels of measurement of the codes (nominal categories)
+            type: array
+            items: {enum: [nominal, ordinal, interval, ratio]}
+            minItems: 1
+            uniqueItems: true
+          intensity:
+            description: an optional rating column of the segments sheet (e.g. intensity 1-3)
+            oneOf:
+              - type: "null"
+              - type: object
+                additionalProperties: false
+                required: [column, levels, order]
+                properties:
+                  column: {$ref: "#/$defs/name"}
+                  levels:
+                    type: array
+                    items: {enum: [nominal, ordinal, interval, ratio]}
+                    minItems: 1
+                    uniqueItems: true
+                  order:
+                    description: the rating's values, lowest first (ordinal rank order)
+                    type: array
+                    items: {type: integer}
+                    minItems: 2
+                    uniqueItems: true
+          replicates: {type: integer, minimum: 0, description: bootstrap resamples of alpha (0 = none)}
+          seed: {$ref: "#/$defs/seed"}
+          minimums:
+            description: alpha minimums whose q (probability alpha falls below) is reported
+            type: array
+            items: {type: number, minimum: -1, maximum: 1}
+            uniqueItems: true
+          ci_level: {type: number, exclusiveMinimum: 0, exclusiveMaximum: 1}
+  saturation_k: {$ref: "#/$defs/positive_int"}
+"""
+)
+
+
 STUDY = Study(
+    config_schema=CONFIG_SCHEMA,
     id="study1",
     title="Study 1: Conceptualization",
     tables=tables,

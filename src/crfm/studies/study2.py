@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from crfm.data.config import MeasurementModel
 from crfm.errors import AnalysisError
@@ -341,7 +342,73 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     )
 
 
+# The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
+# definitions of workflow/schemas/config.schema.yaml).
+CONFIG_SCHEMA = yaml.safe_load(
+    """
+allOf:
+  - {$ref: "#/$defs/survey"}
+  - type: object
+    additionalProperties: false
+    required: [constructs]
+    properties:
+      survey: true
+      id_column: true
+      variables: true
+      ignore_columns: true
+      exclusions: true
+      constructs:
+        type: array
+        minItems: 1
+        uniqueItems: true
+        items: {$ref: "#/$defs/name"}
+      efa:
+        type: object
+        additionalProperties: false
+        properties:
+          method: {enum: [ml, minres]}
+          rotation: {enum: [oblimin, promax, varimax, none]}
+          n_factors:
+            oneOf: [{$ref: "#/$defs/positive_int"}, {type: "null"}]
+      parallel_analysis:
+        type: object
+        additionalProperties: false
+        required: [seed]
+        properties:
+          method: {enum: [pca, fa]}
+          n_sims: {type: integer, minimum: 20}
+          percentile: {type: number, exclusiveMinimum: 50, maximum: 100}
+          seed: {$ref: "#/$defs/seed"}
+      purification:
+        type: object
+        additionalProperties: false
+        properties:
+          min_loading: {$ref: "#/$defs/share"}
+          max_cross_loading: {$ref: "#/$defs/share"}
+          min_item_total: {type: number, minimum: -1, maximum: 1}
+      split:
+        type: object
+        additionalProperties: false
+        required: [enabled]
+        properties:
+          enabled: {type: boolean}
+          fraction: {type: number, exclusiveMinimum: 0, exclusiveMaximum: 1}
+          seed: {$ref: "#/$defs/seed"}
+      thresholds:
+        type: object
+        additionalProperties: false
+        properties:
+          alpha: {$ref: "#/$defs/share"}
+          cr: {$ref: "#/$defs/share"}
+          ave: {$ref: "#/$defs/share"}
+          htmt: {type: number, minimum: 0, maximum: 1.5}
+          harman_share: {$ref: "#/$defs/share"}
+"""
+)
+
+
 STUDY = Study(
+    config_schema=CONFIG_SCHEMA,
     id="study2",
     title="Study 2: Scale development",
     tables=lambda config: ["study2_exclusions", "study2_flow", *EXPLORE_TABLES, *CONFIRM_TABLES],

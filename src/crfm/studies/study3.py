@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from crfm.errors import AnalysisError
 from crfm.stats.regression import build_design, hierarchical_regression, interaction_name
@@ -649,7 +650,57 @@ def tables(config: Mapping) -> list[str]:
     return out
 
 
+# The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
+# definitions of workflow/schemas/config.schema.yaml).
+CONFIG_SCHEMA = yaml.safe_load(
+    """
+allOf:
+  - {$ref: "#/$defs/survey"}
+  - type: object
+    additionalProperties: false
+    required: [outcome, focal, moderators]
+    properties:
+      survey: true
+      id_column: true
+      variables: true
+      ignore_columns: true
+      exclusions: true
+      outcome: {$ref: "#/$defs/name"}
+      focal: {$ref: "#/$defs/name"}
+      moderators:
+        type: array
+        minItems: 1
+        items: {$ref: "#/$defs/name"}
+      marker:
+        oneOf: [{$ref: "#/$defs/name"}, {type: "null"}]
+      controls:
+        type: array
+        items: {$ref: "#/$defs/name"}
+        default: []
+      bootstrap:
+        type: object
+        additionalProperties: false
+        required: [replicates, seed]
+        properties:
+          replicates: {type: integer, minimum: 100}
+          seed: {$ref: "#/$defs/seed"}
+      hypotheses:
+        type: array
+        items:
+          type: object
+          additionalProperties: false
+          required: [id, term, direction]
+          properties:
+            id: {type: string}
+            text: {type: string}
+            term: {type: string}
+            direction: {enum: [positive, negative, nonzero]}
+"""
+)
+
+
 STUDY = Study(
+    config_schema=CONFIG_SCHEMA,
     id="study3",
     title="Study 3: Predictive validation",
     tables=tables,
