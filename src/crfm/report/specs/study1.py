@@ -75,6 +75,7 @@ TABLES: dict[str, TableSpec] = {
             Col("level", "Level"),
             Col("coders", "Coders"),
             Col("n_units", "Units", "int"),
+            Col("n_pairable", "Pairable values", "int"),
             Col("value", "Value", "bounded", 3),
             ci("ci_lower", "ci_upper", "95% CI", 3, bounded=True),
             Col("note", "Note", wide=True),
@@ -87,8 +88,10 @@ TABLES: dict[str, TableSpec] = {
         (
             Col("code", "Code", group=True),
             Col("statistic", "Statistic", values=RELIABILITY_STATS),
+            Col("level", "Level"),
             Col("coders", "Coders"),
             Col("n_units", "Units", "int"),
+            Col("n_pairable", "Pairable values", "int"),
             Col("n_present", "Codings", "int"),
             Col("value", "Value", "bounded", 3),
             ci("ci_lower", "ci_upper", "95% CI", 3, bounded=True),
