@@ -455,3 +455,28 @@ def test_figures_render(result, tmp_path):
     for fig, name in [(interaction_figure(result), "int"), (johnson_neyman_figure(curve, jn), "jn")]:
         save_figure(fig, [tmp_path / f"{name}.png"], synthetic=True)
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_dimension_model_centres_on_the_analysis_sample_and_betas_are_products_of_z_scores():
+    """Methods review: the dimension-level model centred on all rows and standardized the product
+    itself; both must follow the composite model's conventions. Checked by an independent lstsq fit."""
+    from crfm.studies.study3 import dimension_regression
+
+    rng = np.random.default_rng(5)
+    n = 240
+    df = pd.DataFrame({"D1": rng.normal(3, 1, n), "D2": rng.normal(4, 1.2, n), "M": rng.normal(5, 0.8, n), "C": rng.normal(size=n)})
+    df["Y"] = 0.4 * df["D1"] + 0.2 * df["D2"] + 0.3 * df["M"] + 0.25 * (df["D1"] - 3) * (df["M"] - 5) + rng.normal(size=n)
+    df.loc[rng.choice(n, 40, replace=False), "C"] = np.nan  # rows the analysis sample drops
+    res = dimension_regression(df, "Y", ["D1", "D2"], "M", ["C"])
+    final = res.coefficients[res.coefficients["step"] == res.coefficients["step"].max()].set_index("term")
+
+    d = df.dropna()
+    centred = {v: d[v] - d[v].mean() for v in ("D1", "D2", "M")}
+    X = np.column_stack([np.ones(len(d)), d["C"], centred["D1"], centred["D2"], centred["M"], centred["D1"] * centred["M"], centred["D2"] * centred["M"]])
+    b = np.linalg.lstsq(X, d["Y"].to_numpy(), rcond=None)[0]
+    z = {v: (d[v] - d[v].mean()) / d[v].std(ddof=1) for v in ("D1", "D2", "M", "C", "Y")}
+    Z = np.column_stack([np.ones(len(d)), z["C"], z["D1"], z["D2"], z["M"], z["D1"] * z["M"], z["D2"] * z["M"]])
+    beta = np.linalg.lstsq(Z, z["Y"].to_numpy(), rcond=None)[0]
+    for k, term in enumerate(["C", "D1", "D2", "M", "D1_x_M", "D2_x_M"], start=1):
+        assert final.loc[term, "b"] == pytest.approx(b[k], abs=1e-10)
+        assert final.loc[term, "beta"] == pytest.approx(beta[k], abs=1e-10)

@@ -307,13 +307,17 @@ def hierarchical_regression(
     moderator: str | None = None,
     cov_type: str = "HC3",
     alpha: float = 0.05,
+    products: dict[str, tuple[str, str]] | None = None,
 ) -> HierarchicalResult:
     """Fit nested OLS models, one per step, adding each step's terms to the previous model.
 
     ``steps`` e.g. ``[('controls', ['SIZE', 'IND']), ('+ CRFM', ['CRFM']), ('+ moderator', ['COMP']),
     ('+ interaction', ['CRFM_x_COMP'])]``. The term named ``interaction_name(focal, moderator)`` is
     built here as the product of the mean-centred focal and moderator (any column of that name in
-    ``df`` is ignored); focal and moderator enter every step mean-centred (see the module docstring for
+    ``df`` is ignored); ``products`` ({term: (a, b)}) adds more such product terms (e.g. one per CRFM
+    dimension with the moderator), their components centred on the analysis sample too and their
+    standardized coefficients from the product of the z-scores. Focal and moderator enter every step
+    mean-centred (see the module docstring for
     every convention: one listwise-complete sample for all steps, dummy coding with the first sorted
     level as reference, HC3 SEs with t(df_resid) inference, standardized beta from the z-scored refit
     with the product of z-scores (Friedrich 1982), classical nested F-change plus HC3 Wald test of the
@@ -339,14 +343,18 @@ def hierarchical_regression(
     all_terms = [t for _, terms in steps for t in terms]
     inter = interaction_name(focal, moderator) if focal is not None and moderator is not None else None
     uses_inter = inter is not None and inter in all_terms
+    prods = dict(products or {})
     if uses_inter:
-        absent = [v for v in (focal, moderator) if v not in all_terms]
+        prods[inter] = (focal, moderator)
+    prods = {k: v for k, v in prods.items() if k in all_terms}
+    for name, parts in prods.items():
+        absent = [v for v in parts if v not in all_terms]
         if absent:
             raise _error(
-                f"the interaction '{inter}' needs its lower-order term(s) {', '.join(map(repr, absent))} in a step",
+                f"the interaction '{name}' needs its lower-order term(s) {', '.join(map(repr, absent))} in a step",
                 absent,
             )
-    raw_vars = [t for t in all_terms if t != inter] if uses_inter else list(all_terms)
+    raw_vars = [t for t in all_terms if t not in prods]
     _check_columns(df, outcome, raw_vars)
     for v in (focal, moderator):
         if v is not None and v not in raw_vars:
@@ -357,20 +365,23 @@ def hierarchical_regression(
 
     data = df.loc[df[[outcome, *raw_vars]].notna().all(axis=1), [outcome, *raw_vars]].copy()
     means, sds = {}, {}
-    for v in (focal, moderator):
-        if v is not None and len(data):
+    centred = list(dict.fromkeys([v for v in (focal, moderator) if v is not None] + [v for ab in prods.values() for v in ab]))
+    for v in centred:
+        if _is_categorical(data[v]):
+            raise _error(f"'{v}' enters a product term and must be numeric (dtype {data[v].dtype})", [v])
+        if len(data):
             x = data[v].to_numpy(dtype=float)
             means[v], sds[v] = float(x.mean()), float(x.std(ddof=1)) if len(x) > 1 else float("nan")
             data[v] = x - means[v]
-    if uses_inter:
-        data[inter] = data[focal].to_numpy(dtype=float) * data[moderator].to_numpy(dtype=float)
+    for name, (a, b) in prods.items():
+        data[name] = data[a].to_numpy(dtype=float) * data[b].to_numpy(dtype=float)
     info = check_design(data, outcome, all_terms)
     n = info["n_complete"]
 
     y = data[outcome].astype(float)
     X_full, source = build_design(data, all_terms)
     _check_leverage(X_full, source, cov_type)
-    zX, zy = _zscored_design(X_full, y, focal, moderator, inter if uses_inter else None)
+    zX, zy = _zscored_design(X_full, y, prods)
 
     coef_rows, summary_rows, fits = [], [], []
     prev_cols: list[str] = [INTERCEPT]
@@ -501,16 +512,16 @@ def _check_leverage(X: pd.DataFrame, source: dict[str, str], cov_type: str) -> N
         )
 
 
-def _zscored_design(X: pd.DataFrame, y: pd.Series, focal, moderator, inter) -> tuple[pd.DataFrame, pd.Series]:
-    """z-score every design column (not the intercept); the product = z(focal) * z(moderator)."""
+def _zscored_design(X: pd.DataFrame, y: pd.Series, products: dict[str, tuple[str, str]]) -> tuple[pd.DataFrame, pd.Series]:
+    """z-score every design column (not the intercept); each product term = z(a) * z(b)."""
     Z = X.copy()
     for c in X.columns:
-        if c in (INTERCEPT, inter):
+        if c == INTERCEPT or c in products:
             continue
         x = X[c].to_numpy(dtype=float)
         Z[c] = (x - x.mean()) / x.std(ddof=1)
-    if inter is not None:
-        Z[inter] = Z[focal].to_numpy() * Z[moderator].to_numpy()
+    for name, (a, b) in products.items():
+        Z[name] = Z[a].to_numpy() * Z[b].to_numpy()
     yv = y.to_numpy(dtype=float)
     return Z, pd.Series((yv - yv.mean()) / yv.std(ddof=1), index=y.index, name=y.name)
 

@@ -96,17 +96,11 @@ def moderated_regression(frame: pd.DataFrame, outcome: str, focal: str, moderato
 
 
 def dimension_regression(frame: pd.DataFrame, outcome: str, dims: list[str], moderator: str, controls: list[str]):
-    """The dimension-level variant: the dimensions (centred) instead of the composite, each with its own
-    product with the centred moderator."""
-    f = frame.copy()
-    for v in dims + [moderator]:
-        f[v] = f[v] - f[v].mean()
-    inters = []
-    for d in dims:
-        name = interaction_name(d, moderator)
-        f[name] = f[d] * f[moderator]
-        inters.append(name)
-    return hierarchical_regression(f, outcome, regression_steps(dims, moderator, controls, inters))
+    """The dimension-level variant: the dimensions instead of the composite, each with its own product
+    with the moderator; components centred on the analysis sample, standardized coefficients of the
+    products from the products of z-scores (as the composite model)."""
+    products = {interaction_name(d, moderator): (d, moderator) for d in dims}
+    return hierarchical_regression(frame, outcome, regression_steps(dims, moderator, controls, list(products)), products=products)
 
 
 class FastModeration:
