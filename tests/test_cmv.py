@@ -107,3 +107,13 @@ def test_bad_inputs_name_the_variable():
         marker_adjustment(df.assign(B=3.0), "MARK", ["A", "B"])
     with pytest.raises(AnalysisError, match="r_M"):
         adjust_correlation(0.3, 1.0)
+
+
+def test_part_whole_pairs_are_left_out():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(rng.normal(size=(200, 4)), columns=["A", "B", "M", "Y"])
+    df["W"] = (df["A"] + df["B"]) / 2
+    out = marker_adjustment(df, "M", ["A", "B", "W", "Y"], skip_pairs=[("W", "A"), ("W", "B")])
+    pairs = set(zip(out["var1"], out["var2"]))
+    assert ("A", "W") not in pairs and ("B", "W") not in pairs
+    assert ("W", "Y") in pairs and ("A", "B") in pairs and len(out) == 4

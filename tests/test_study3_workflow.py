@@ -102,3 +102,12 @@ def test_study3_failures_name_the_variable(run3, tmp_path, override, fragments):
         t.unlink()
     expect_failure(run3, "study3", {"study3": override}, fragments, tmp_path / "o.yaml")
     assert not (run3 / "results/default/tables/study3_hypotheses.csv").exists()
+
+
+@pytest.mark.e2e
+def test_marker_table_leaves_out_part_whole_pairs(run3):
+    m = read_table(run3 / "results/default/tables/study3_marker.csv")
+    pairs = {frozenset(p) for p in zip(m["var1"], m["var2"])}
+    for dim in ("RCOM", "RSEL", "RINT"):
+        assert frozenset(("CRFM", dim)) not in pairs
+    assert frozenset(("CRFM", "PERF")) in pairs

@@ -100,8 +100,11 @@ def marker_adjustment_from_corr(
     marker: str,
     variables: list[str],
     r_m: float | None = None,
+    skip_pairs=(),
 ) -> pd.DataFrame:
-    """Raw vs marker-adjusted correlations for every pair of ``variables`` from a correlation matrix.
+    """Raw vs marker-adjusted correlations for every pair of ``variables`` from a correlation matrix,
+    except the pairs in ``skip_pairs`` (e.g. part-whole pairs: a composite and one of its own parts,
+    whose correlation is not a relation between constructs).
 
     Returns one row per pair (in the order of ``variables``), columns: var1, var2, n, r, t_raw, df_raw,
     p_raw, r_m, r_m_source (the variable r_M came from, or 'given'), r_adj, t_adj, df_adj, p_adj.
@@ -112,8 +115,11 @@ def marker_adjustment_from_corr(
         r_m, source = marker_correlation(corr, marker, variables)
     else:
         r_m, source = float(r_m), "given"
+    skip = {frozenset(pair) for pair in skip_pairs}
     rows = []
     for a, b in itertools.combinations(variables, 2):
+        if frozenset((a, b)) in skip:
+            continue
         r = float(corr.loc[a, b])
         t_raw, p_raw = _raw_test(r, n)
         r_a = float(adjust_correlation(r, r_m))
@@ -139,7 +145,7 @@ def marker_adjustment_from_corr(
 
 
 def marker_adjustment(
-    df: pd.DataFrame, marker: str, variables: list[str], r_m: float | None = None
+    df: pd.DataFrame, marker: str, variables: list[str], r_m: float | None = None, skip_pairs=()
 ) -> pd.DataFrame:
     """:func:`marker_adjustment_from_corr` on the Pearson correlations of ``df`` (listwise complete cases
     over the marker and the variables; n = number of those cases)."""
@@ -156,4 +162,4 @@ def marker_adjustment(
         if data[v].nunique() < 2:
             raise _error(f"variable '{v}' is constant over the {len(data)} complete cases", [v])
     corr = data.corr(method="pearson")
-    return marker_adjustment_from_corr(corr, len(data), marker, variables, r_m=r_m)
+    return marker_adjustment_from_corr(corr, len(data), marker, variables, r_m=r_m, skip_pairs=skip_pairs)

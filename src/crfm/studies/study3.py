@@ -281,7 +281,7 @@ class MeasurementResult(StudyResult):
             Table("study3_correlations", self.correlations, ("Pearson correlations of composite scores (pairwise); diagonal: sqrt(AVE) where defined.",), code_of(measurement)),
         ]
         if self.marker is not None:
-            out.append(Table("study3_marker", self.marker, ("Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M), r_M = smallest positive marker correlation; t test on n - 3 df.",), code_of(marker_adjustment)))
+            out.append(Table("study3_marker", self.marker, ("Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M), r_M = smallest positive marker correlation; t test on n - 3 df. Part-whole pairs (the second-order composite with its own dimensions) are left out.",), code_of(marker_adjustment)))
         return out
 
     def frame_table(self) -> Table:
@@ -342,7 +342,8 @@ def measurement(df: pd.DataFrame, config: Mapping, model, retained: dict[str, li
     corr = corr.reset_index(names="variable")
     marker_table = None
     if st["marker"]:
-        marker_table = marker_adjustment(frame, st["marker"], variables)
+        part_whole = [(st["focal"], d) for d in st["dims"]]  # CRFM is the mean of its dimensions
+        marker_table = marker_adjustment(frame, st["marker"], variables, skip_pairs=part_whole)
     ht = pm.square_to_pairs(pm.htmt(df, constructs), "htmt")
     return MeasurementResult(fit, rel, ht, desc, corr, marker_table, frame, len(df), bool(second))
 
