@@ -19,7 +19,7 @@ import yaml
 from crfm.data.config import MeasurementModel
 from crfm.data.contract import Sheet, read_sheet, validate_codebook, validate_interviews, validate_segments
 from crfm.data.manifest import check_file, raw_inputs_synthetic, read_manifest
-from crfm.errors import AnalysisError
+from crfm.errors import AnalysisError, InputError
 from crfm.stats import coding
 from crfm.stats.agreement import agreement_report
 from crfm.studies.base import Study, StudyResult, Table, code_of
@@ -289,6 +289,14 @@ def agreement_tables(segments: pd.DataFrame, codebook: pd.DataFrame, settings: M
         source=settings["segments_file"],
     )
     codes = agreement_report(segments, value="code", levels=rel["levels"], value_order=list(codebook["code"]), per_value=True, **common)
+    if codes.n_units_pairable == 0:
+        coders = "' and '".join(map(str, codes.coders))
+        raise InputError(
+            settings["segments_file"],
+            f"no segment is coded by two coders (coders '{coders}' share no segment_id): inter-coder agreement needs a double-coded subset",
+            "have the second coder code a subset of the segments under the same segment_id values, or switch agreement off (study1.reliability: false)",
+            column="segment_id",
+        )
     overall = [codes.overall.assign(variable="code")]
     notes = [" ".join([codes.unit_definition, *codes.notes])]
     rating = rel.get("intensity")
