@@ -53,7 +53,7 @@ def test_lint_and_format_are_clean(workflow_copy):
 
 @pytest.mark.e2e
 def test_every_table_is_labelled_synthetic(full_run):
-    tables = list((full_run / "results").rglob("*.csv"))
+    tables = list((full_run / "results/default").rglob("*.csv"))
     assert tables
     for t in tables:
         assert t.read_text().splitlines()[0] == f"# {SYNTHETIC_NOTE}", t
