@@ -321,3 +321,16 @@ def test_real_data_appendix_carries_no_synthetic_banner(tmp_path):
     assert 'id="study2"' in html and 'id="study1"' not in html
     _, text = pdf_text(results / "appendix/appendix.pdf")
     assert "SYNTHETIC" not in text.upper() and "Study 2: Scale development" in text
+
+
+@pytest.mark.e2e
+def test_appendix_without_a_second_order_factor(tmp_path):
+    """second_order: null (a first-order focal construct): no second-order or dimension-level tables,
+    and the appendix builds."""
+    wf = copy_workflow(tmp_path / "wf")
+    res = snakemake(wf, "appendix", "--cores", "2", "--configfile", "tests/data/config_no_second_order.yaml")
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
+    tables = {p.stem for p in (wf / "results/noso/tables").glob("*.csv")}
+    assert "study3_coefficients" in tables and "study2_fit" in tables
+    assert not {"study2_second_order_loadings", "study3_second_order_loadings", "study3_dimension_coefficients"} & tables
+    assert "Study 3" in (wf / "results/noso/appendix/appendix.html").read_text()

@@ -77,7 +77,11 @@ rule study2_confirm:
         comparisons=f"{RESULTS}/tables/study2_comparisons.csv",
         loadings=f"{RESULTS}/tables/study2_loadings.csv",
         factor_correlations=f"{RESULTS}/tables/study2_factor_correlations.csv",
-        second_order_loadings=f"{RESULTS}/tables/study2_second_order_loadings.csv",
+        second_order_loadings=(
+            f"{RESULTS}/tables/study2_second_order_loadings.csv"
+            if "study2_second_order_loadings" in study_tables("study2")
+            else []
+        ),
         reliability=f"{RESULTS}/tables/study2_reliability.csv",
         fornell_larcker=f"{RESULTS}/tables/study2_fornell_larcker.csv",
         htmt=f"{RESULTS}/tables/study2_htmt.csv",

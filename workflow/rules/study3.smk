@@ -31,7 +31,11 @@ rule study3_measurement:
     output:
         measurement_fit=f"{RESULTS}/tables/study3_measurement_fit.csv",
         measurement_loadings=f"{RESULTS}/tables/study3_measurement_loadings.csv",
-        second_order_loadings=f"{RESULTS}/tables/study3_second_order_loadings.csv",
+        second_order_loadings=(
+            f"{RESULTS}/tables/study3_second_order_loadings.csv"
+            if "study3_second_order_loadings" in study_tables("study3")
+            else []
+        ),
         reliability=f"{RESULTS}/tables/study3_reliability.csv",
         htmt=f"{RESULTS}/tables/study3_htmt.csv",
         descriptives=f"{RESULTS}/tables/study3_descriptives.csv",
@@ -65,8 +69,14 @@ rule study3_regression:
         coefficients=f"{RESULTS}/tables/study3_coefficients.csv",
         summary=f"{RESULTS}/tables/study3_summary.csv",
         vif=f"{RESULTS}/tables/study3_vif.csv",
-        dimension_coefficients=f"{RESULTS}/tables/study3_dimension_coefficients.csv",
-        dimension_summary=f"{RESULTS}/tables/study3_dimension_summary.csv",
+        dimensions=(
+            [
+                f"{RESULTS}/tables/study3_dimension_coefficients.csv",
+                f"{RESULTS}/tables/study3_dimension_summary.csv",
+            ]
+            if "study3_dimension_coefficients" in study_tables("study3")
+            else []
+        ),
         indicator_models=f"{RESULTS}/tables/study3_indicator_models.csv",
         simple_slopes=f"{RESULTS}/tables/study3_simple_slopes.csv",
         johnson_neyman=f"{RESULTS}/tables/study3_johnson_neyman.csv",

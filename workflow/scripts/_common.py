@@ -41,6 +41,8 @@ class Context:
         for t in result.tables():
             if t.name not in by_stem:
                 raise KeyError(f"rule {self.rule} computed table '{t.name}' but declares no output for it")
+            if t.frame.shape[1] == 0:
+                raise ValueError(f"rule {self.rule}: table '{t.name}' has no column (a placeholder, not a result)")
             producer = Producer(self.rule, rules_file(self.rule), t.code)
             write_table(t.frame, by_stem[t.name], synthetic=synthetic, index=t.index, notes=t.notes, producer=producer)
 

@@ -890,7 +890,7 @@ def chi_square_difference(
 def rival_models(
     df: pd.DataFrame,
     constructs: Mapping[str, Sequence[str]],
-    second_order_name: str = "crfm",
+    second_order_name: str | None = "crfm",
     compute_se: bool = True,
     one_factor_name: str = "general",
 ) -> RivalModelsResult:
@@ -905,7 +905,7 @@ def rival_models(
         df, constructs, one_factor=True, compute_se=compute_se, one_factor_name=one_factor_name
     )
     fits["correlated"] = fit_cfa(df, constructs, compute_se=compute_se)
-    if len(constructs) >= 3:
+    if second_order_name and len(constructs) >= 3:
         fits["second_order"] = fit_cfa(
             df, constructs, second_order={second_order_name: list(constructs)}, compute_se=compute_se
         )

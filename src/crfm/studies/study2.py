@@ -226,7 +226,7 @@ class ConfirmResult(StudyResult):
     comparisons: pd.DataFrame
     loadings: pd.DataFrame
     factor_correlations: pd.DataFrame
-    second_order_loadings: pd.DataFrame
+    second_order_loadings: pd.DataFrame | None
     reliability: pd.DataFrame
     fornell_larcker: pd.DataFrame
     htmt: pd.DataFrame
@@ -244,18 +244,20 @@ class ConfirmResult(StudyResult):
         ml = f"ML (semopy, objective MLW = lavaan ML), {self.sample}: listwise complete n = {n_used} of {self.n} respondents."
         warn = tuple(f"WARNING: {p}" for p in self.problems)
         c_rival, c_fit = code_of(cfa_mod.rival_models), code_of(cfa_mod.fit_cfa)
-        return [
+        out = [
             Table("study2_fit", self.fit, (ml, "SRMR: Bentler's, on correlations; log-likelihood, AIC and BIC computed from the ML discrepancy (N-divisor covariance), as lavaan.", *warn), c_rival),
             Table("study2_comparisons", self.comparisons, ("Chi-square difference (likelihood-ratio) tests of nested models.",), code_of(cfa_mod.chi_square_difference)),
             Table("study2_loadings", self.loadings, (ml, "Standardized (std.all) loadings; SEs by the delta method; 95% Wald CIs.", *warn), c_fit),
             Table("study2_factor_correlations", self.factor_correlations, (ml,), c_fit),
-            Table("study2_second_order_loadings", self.second_order_loadings, (ml, "Standardized loadings of the first-order factors on the second-order factor."), c_fit),
             Table("study2_reliability", self.reliability, (f"alpha: Cronbach's raw alpha. CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized CFA loadings. Pass: alpha >= {thr['alpha']}, CR >= {thr['cr']}, AVE >= {thr['ave']}.",), code_of(pm.composite_reliability)),
             Table("study2_fornell_larcker", self.fornell_larcker, ("Diagonal: square root of AVE; off-diagonal: CFA factor correlations. Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",), code_of(pm.fornell_larcker)),
             Table("study2_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations; pass: HTMT < {thr['htmt']}.",), code_of(pm.htmt)),
             Table("study2_common_method", self.common_method, ("Harman: first unrotated principal component of all retained items.",), code_of(pm.harman_single_factor)),
             Table("study2_scale_items", self.scale_items, (ml, "Standardized loadings of the correlated-factors model with the constructs' alpha, CR and AVE."), c_fit),
         ]
+        if self.second_order_loadings is not None:
+            out.insert(4, Table("study2_second_order_loadings", self.second_order_loadings, (ml, "Standardized loadings of the first-order factors on the second-order factor."), c_fit))
+        return out
 
     def facts(self) -> dict:
         """The numbers of summary.json."""
@@ -277,8 +279,7 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     val_ids = set(samples.loc[samples["sample"] != "calibration", s2["id_column"]])
     val = df[df[s2["id_column"]].isin(val_ids)].reset_index(drop=True)
     so = config.get("second_order")
-    so_name = so["factor"] if so else "second_order"
-    rivals = cfa_mod.rival_models(val, retained, second_order_name=so_name)
+    rivals = cfa_mod.rival_models(val, retained, second_order_name=so["factor"] if so else None)
     main = rivals.fits["correlated"]
     problems = []
     for name, fit in rivals.fits.items():
@@ -322,7 +323,7 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     scale = loadings[["factor", "item", "text", "std_all", "std_se", "ci_lower", "ci_upper"]].rename(columns={"factor": "construct", "std_all": "loading", "std_se": "se"})
     scale = scale.merge(rel[["construct", "alpha", "cr", "ave"]], on="construct", how="left")
     second = rivals.fits.get("second_order")
-    so_load = second.second_order_loadings if second is not None else pd.DataFrame()
+    so_load = second.second_order_loadings if second is not None else None
     return ConfirmResult(
         fit=rivals.table.copy(),
         comparisons=comp,
@@ -407,11 +408,18 @@ allOf:
 )
 
 
+def tables(config: Mapping) -> list[str]:
+    out = ["study2_exclusions", "study2_flow", *EXPLORE_TABLES, *CONFIRM_TABLES]
+    if not config.get("second_order"):
+        out.remove("study2_second_order_loadings")
+    return out
+
+
 STUDY = Study(
     config_schema=CONFIG_SCHEMA,
     id="study2",
     title="Study 2: Scale development",
-    tables=lambda config: ["study2_exclusions", "study2_flow", *EXPLORE_TABLES, *CONFIRM_TABLES],
+    tables=tables,
     figures=lambda config: list(FIGURES),
     settings={
         "study2_validate": lambda config: survey_settings(config, "study2"),

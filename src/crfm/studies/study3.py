@@ -274,12 +274,13 @@ class MeasurementResult(StudyResult):
         out = [
             Table("study3_measurement_fit", self.fit.fit_table(), (ml, *warn), c_fit),
             Table("study3_measurement_loadings", self.fit.loadings, (ml, "Standardized loadings, delta-method SEs, 95% CIs.", *warn), c_fit),
-            Table("study3_second_order_loadings", self.fit.second_order_loadings if self.second_order else pd.DataFrame(), (ml,), c_fit),
             Table("study3_reliability", self.reliability, ("CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized loadings (for the second-order factor: its loadings on the dimensions).",), code_of(pm.composite_reliability)),
             Table("study3_htmt", self.htmt, ("Heterotrait-monotrait ratio (Henseler et al. 2015), first-order constructs.",), code_of(pm.htmt)),
             Table("study3_descriptives", self.descriptives, ("Composite scores: mean of answered items (at least half answered); CRFM = mean of its dimensions.",), code_of(composites)),
             Table("study3_correlations", self.correlations, ("Pearson correlations of composite scores (pairwise); diagonal: sqrt(AVE) where defined.",), code_of(measurement)),
         ]
+        if self.second_order:
+            out.insert(2, Table("study3_second_order_loadings", self.fit.second_order_loadings, (ml,), c_fit))
         if self.marker is not None:
             out.append(Table("study3_marker", self.marker, ("Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M), r_M = smallest positive marker correlation; t test on n - 3 df. Part-whole pairs (the second-order composite with its own dimensions) are left out.",), code_of(marker_adjustment)))
         return out
@@ -371,16 +372,20 @@ class RegressionResult(StudyResult):
         from crfm.stats.regression import johnson_neyman, simple_slopes
 
         c_h = code_of(hierarchical_regression)
-        return [
+        out = [
             Table("study3_coefficients", self.coefficients, (HC3_NOTE,), c_h),
             Table("study3_summary", self.summary_table, ("Delta R-squared with the classical nested F-change test; wald_*: HC3 Wald test of the added block.",), c_h),
             Table("study3_vif", self.vif, ("Variance inflation factors of the final model's (centred) design.",), c_h),
-            Table("study3_dimension_coefficients", self.dimension_coefficients, (HC3_NOTE, "Dimension-level variant: the CRFM dimensions replace the composite, each with its own product with the moderator."), code_of(dimension_regression)),
-            Table("study3_dimension_summary", self.dimension_summary, ("Dimension-level variant.",), code_of(dimension_regression)),
             Table("study3_indicator_models", self.indicator_models, (HC3_NOTE, "Final model with each selling-performance indicator as the outcome."), code_of(moderated_regression)),
             Table("study3_simple_slopes", self.simple_slopes, ("Conditional effect of the focal variable at the moderator's mean and +/-1 SD; HC3 SEs.",), code_of(simple_slopes)),
             Table("study3_johnson_neyman", self.johnson_neyman, ("Johnson-Neyman bounds (closed form): moderator values where the conditional effect's t equals t_crit; value on the centred scale, value_raw on the original.",), code_of(johnson_neyman)),
         ]
+        if not self.dimension_coefficients.empty:
+            out[3:3] = [
+                Table("study3_dimension_coefficients", self.dimension_coefficients, (HC3_NOTE, "Dimension-level variant: the CRFM dimensions replace the composite, each with its own product with the moderator."), code_of(dimension_regression)),
+                Table("study3_dimension_summary", self.dimension_summary, ("Dimension-level variant.",), code_of(dimension_regression)),
+            ]
+        return out
 
 
 def regressions(frame: pd.DataFrame, config: Mapping, indicators: list[str]) -> RegressionResult:
@@ -642,6 +647,10 @@ def tables(config: Mapping) -> list[str]:
     out = ["study3_exclusions", "study3_flow", *MEASUREMENT_TABLES, *REGRESSION_TABLES, "study3_bootstrap_ci", "study3_sem_paths", "study3_sem_fit", "study3_hypotheses"]
     if not config.get("study3", {}).get("marker"):
         out.remove("study3_marker")
+    so = config.get("second_order")
+    if not (so and config["study3"]["focal"] == so["factor"]):
+        for t in ("study3_second_order_loadings", "study3_dimension_coefficients", "study3_dimension_summary"):
+            out.remove(t)
     return out
 
 

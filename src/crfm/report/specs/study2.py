@@ -232,6 +232,12 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
             book.put(f"study2.thresholds.{key}", thr[key], "bounded", 2, f"config:study2.thresholds.{key}")
     if thr.get("htmt") is not None:
         book.put("study2.thresholds.htmt", thr["htmt"], "num", 2, "config:study2.thresholds.htmt")
+    pa_method = pa.get("method", "pca")
+    book.put_text(
+        "study2.efa.pa_basis",
+        "principal-component eigenvalues" if pa_method == "pca" else "eigenvalues of the reduced correlation matrix (squared multiple correlations on the diagonal, common-factor model)",
+        "config:study2.parallel_analysis.method",
+    )
     if pa.get("n_sims") is not None:
         book.put("study2.efa.pa_sims", pa["n_sims"], "int", source="config:study2.parallel_analysis.n_sims")
         book.put("study2.efa.pa_percentile", pa["percentile"], "int", source="config:study2.parallel_analysis.percentile")
