@@ -35,6 +35,8 @@ improper solution that is reported, never clipped.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg as sla
 from scipy import optimize
@@ -362,7 +364,9 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 500):
                     step = None
         if step is None:
             try:
-                step = -sla.solve(I, g, assume_a="pos")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", sla.LinAlgWarning)
+                    step = -sla.solve(I, g, assume_a="pos")
             except (np.linalg.LinAlgError, ValueError):
                 step = -np.linalg.lstsq(I, g, rcond=None)[0]
         a = 1.0
