@@ -339,7 +339,7 @@ def _h2_rows(c, g, E, S, al, G, h):
     return H
 
 
-def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 500):
+def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
     """Newton (analytic Hessian, when positive definite) or Fisher scoring, with step halving; returns (theta, converged, iterations, max|grad|, message)."""
     theta = theta0.copy()
     out = prob.gradient(theta, want_info=True)
@@ -388,7 +388,7 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 500):
         g, I, _ = out
     # fall back: quasi-Newton from the best point
     res = optimize.minimize(prob.objective, theta, jac=lambda t: _safe_grad(prob, t), method="BFGS",
-                            options={"gtol": GRAD_TOL, "maxiter": 5000})
+                            options={"gtol": GRAD_TOL, "maxiter": 1000})
     theta = res.x
     out = prob.gradient(theta)
     gmax = float(np.max(np.abs(out[0]))) if out is not None else np.inf
