@@ -60,6 +60,11 @@ class GroupData:
 def _blocks(Y: np.ndarray) -> tuple[list, int]:
     M = ~np.isnan(Y)
     p = Y.shape[1]
+    if M.all():
+        mean = Y.mean(axis=0)
+        cov = np.cov(Y, rowvar=False, bias=True).reshape(p, p)
+        return [SizeBlock(np.arange(p)[None, :], np.zeros((1, 0), dtype=int), np.array([float(Y.shape[0])]),
+                          mean[None, :], cov[None], [Y])], 1
     keys, inv = np.unique(M, axis=0, return_inverse=True)
     inv = np.asarray(inv).ravel()
     by_size: dict[int, list] = {}

@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from . import robust as rb
 from .data import pattern_loglik
@@ -66,9 +66,10 @@ def rmsea(X2, df, N, G=1, c=1.0):
 
 
 def _pchisq(x, df, ncp):
+    """P(X <= x) for the (noncentral) chi-square (scipy.special's chdtr/chndtr: ncx2.cdf without its overhead)."""
     if ncp <= 0:
-        return float(stats.chi2.cdf(x, df))
-    return float(stats.ncx2.cdf(x, df, ncp))
+        return float(special.chdtr(df, x))
+    return float(special.chndtr(x, df, ncp))
 
 
 def rmsea_ci(X2, df, N, G=1, c=1.0, level=0.90):

@@ -130,21 +130,30 @@ class Problem:
         H = sum_g Delta_g' H_m Delta_g + P_g' H2_g P_g: H_m = -(1/N) d2 logL / dm dm' in the moment space
         (mu, vech Sigma) summed over patterns, and H2 the second derivatives of the moments contracted with
         dF/dm (see ``_h2_rows``). Agrees with lavaan's numerical ``lav_model_hessian`` to ~1e-9."""
+        out = self.grad_hess(theta, imp, vals)
+        return None if out is None else out[2]
+
+    def grad_hess(self, theta, imp=None, vals=None):
+        """(logL, dF/dtheta, Hessian of F) in one pass; None when Sigma is not PD."""
         if imp is None:
             imp, vals = self.implied(theta)
         q = self.c.q
         H = np.zeros((q, q))
+        grad = np.zeros(q)
+        ll_tot = 0.0
         for g, (gd, (Sigma, mu, E, S, al, A)) in enumerate(zip(self.groups, imp)):
             out = _grad_group(self.c.p, gd, Sigma, mu, self, want_info=False, want_hess=True)
             if out is None:
                 return None
             ll, mgrad, Hl, Gl, hl = out
+            ll_tot += ll
             D = self.c.delta(g, vals, E, S, al)
+            grad -= D.T @ mgrad / self.N
             H -= D.T @ Hl @ D / self.N
             P = self.c.g_P[g]
             H2 = _h2_rows(self.c, g, E, S, al, -Gl / self.N, -hl / self.N if mu is not None else None)
             H += P.T @ H2 @ P
-        return (H + H.T) / 2
+        return ll_tot, grad, (H + H.T) / 2
 
     def firstorder_group(self, theta, structured: bool = True):
         """Per group (B1_g in moment space, Delta_g): casewise-score cross products / n_g."""
@@ -215,6 +224,7 @@ def _grad_group(p, gd, Sigma, mu, prob, want_info, want_hess=False):
     nc = len(prob._vi)
     nm = nc + p if meanstr else nc
     Hl = np.zeros((nm, nm)) if want_hess else None
+    acc = None
     if want_info:
         A1 = np.zeros((nc + p, nc + p)) if meanstr else np.zeros((nc, nc))
     for b in gd.blocks:
@@ -254,39 +264,63 @@ def _grad_group(p, gd, Sigma, mu, prob, want_info, want_hess=False):
                 else:
                     A1 += blk
         if want_hess:
-            Wemb = np.zeros((P, p, p))
-            Wemb[ar[:, None, None], o[:, :, None], o[:, None, :]] = W
-            Vemb = np.zeros((P, p, p))
-            Vemb[ar[:, None, None], o[:, :, None], o[:, None, :]] = WTW
-            zemb = np.zeros((P, p))
-            zemb[ar[:, None], o] = np.einsum("pij,pj->pi", W, d)
-            _moment_hessian(prob, Hl, Wemb, Vemb, zemb, b.n, meanstr)
+            if P == 1 and k == p:
+                Wemb, Vemb = W, WTW
+                zemb = np.einsum("pij,pj->pi", W, d)
+            else:
+                Wemb = np.zeros((P, p, p))
+                Wemb[ar[:, None, None], o[:, :, None], o[:, None, :]] = W
+                Vemb = np.zeros((P, p, p))
+                Vemb[ar[:, None, None], o[:, :, None], o[:, None, :]] = WTW
+                zemb = np.zeros((P, p))
+                zemb[ar[:, None], o] = np.einsum("pij,pj->pi", W, d)
+            acc = _hess_accumulate(acc, Wemb, Vemb, zemb, b.n, meanstr)
     gvech = 2.0 * prob._vf * G[prob._vi, prob._vj]
     mgrad = np.concatenate([h, gvech]) if meanstr else gvech
     if want_hess:
+        _moment_hessian(prob, Hl, acc, meanstr)
         return ll, mgrad, Hl, G, h
     return ll, mgrad, A1
 
 
-def _moment_hessian(prob, Hl, W, V, z, n, meanstr):
-    """Add sum_patterns d2 logL_p / dm dm' (W = Sigma_oo^-1, V = W T W, z = W d, all embedded)."""
-    p = W.shape[1]
+def _hess_accumulate(acc, W, V, z, n, meanstr):
+    """Sum over patterns of n_p W (x) W, n_p W (x) V (4-index tensors), n_p W z' and n_p W (embedded)."""
+    TWW = np.einsum("p,pik,pjl->ikjl", n, W, W)
+    TWV = np.einsum("p,pik,pjl->ikjl", n, W, V)
+    if meanstr:
+        TWz = np.einsum("p,pri,pj->rij", n, W, z)
+        SW = np.einsum("p,pij->ij", n, W)
+    else:
+        TWz = SW = None
+    if acc is None:
+        return [TWW, TWV, TWz, SW]
+    acc[0] += TWW
+    acc[1] += TWV
+    if meanstr:
+        acc[2] += TWz
+        acc[3] += SW
+    return acc
+
+
+def _moment_hessian(prob, Hl, acc, meanstr):
+    """d2 logL / dm dm' summed over patterns (W = Sigma_oo^-1, V = W T W, z = W d, all embedded):
+
+    d2/dsigma_u dsigma_v = -1/2 f_u f_v sum_p n_p [-2 (W_ik W_jl + W_il W_jk)
+                           + (W_il V_jk + W_jl V_ik + W_ik V_jl + W_jk V_il) + (same with u <-> v)],
+    d2/dmu dmu' = -sum n_p W,  d2/dmu_r dsigma_u = -f_u sum n_p (W_ri z_j + W_rj z_i)  (u = (i, j), v = (k, l)).
+    The pattern sums are taken first as 4-index tensors, so the cost does not grow with the number of patterns."""
+    TWW, TWV, TWz, SW = acc
     vi, vj = prob._vi, prob._vj
     I, J = vi[:, None], vj[:, None]
     K, L = vi[None, :], vj[None, :]
-    Wik, Wjl, Wil, Wjk = W[:, I, K], W[:, J, L], W[:, I, L], W[:, J, K]
-    Vik, Vjl, Vil, Vjk = V[:, I, K], V[:, J, L], V[:, I, L], V[:, J, K]
-    ff = prob._ff
-    t1 = 2.0 * (Wik * Wjl + Wil * Wjk)
-    M = Wil * Vjk + Wjl * Vik + Wik * Vjl + Wjk * Vil
-    blk = ff * (-t1 + M + np.transpose(M, (0, 2, 1)))
-    Hcc = -0.5 * np.einsum("p,puv->uv", n, blk)
+    t1 = 2.0 * (TWW[I, K, J, L] + TWW[I, L, J, K])
+    M = TWV[I, L, J, K] + TWV[J, L, I, K] + TWV[I, K, J, L] + TWV[J, K, I, L]
+    Hcc = -0.5 * prob._ff * (-t1 + M + M.T)
     if meanstr:
+        p = SW.shape[0]
         Hl[p:, p:] += Hcc
-        Hl[:p, :p] += -np.einsum("p,pij->ij", n, W)
-        vf = prob._vf
-        Hmc = -(W[:, :, vi] * z[:, None, vj] + W[:, :, vj] * z[:, None, vi]) * vf[None, None, :]
-        Hmc = np.einsum("p,pru->ru", n, Hmc)
+        Hl[:p, :p] += -SW
+        Hmc = -(TWz[:, vi, vj] + TWz[:, vj, vi]) * prob._vf[None, :]
         Hl[:p, p:] += Hmc
         Hl[p:, :p] += Hmc.T
     else:
@@ -340,12 +374,13 @@ def _h2_rows(c, g, E, S, al, G, h):
 
 
 def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
-    """Newton (analytic Hessian, when positive definite) or Fisher scoring, with step halving; returns (theta, converged, iterations, max|grad|, message)."""
+    """Newton (analytic Hessian, when positive definite) or Fisher scoring, with step halving;
+    returns (theta, converged, iterations, max|grad|, message)."""
     theta = theta0.copy()
-    out = prob.gradient(theta, want_info=True)
+    out = prob.grad_hess(theta)
     if out is None:
         return theta, False, 0, np.inf, "the starting values give a non-positive-definite implied covariance"
-    g, I, ll = out
+    ll, g, Hm = out
     f = -(ll - prob.h1_loglik) / prob.N
     it = 0
     msg = ""
@@ -354,15 +389,13 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
         if gmax < GRAD_TOL:
             return theta, True, it - 1, gmax, ""
         step = None
-        if it > 1 or gmax < 1e-2:
-            Hm = prob.hessian(theta)
-            if Hm is not None:
-                try:
-                    cf = sla.cho_factor(Hm)
-                    step = -sla.cho_solve(cf, g)
-                except (np.linalg.LinAlgError, ValueError):
-                    step = None
+        try:
+            cf = sla.cho_factor(Hm)
+            step = -sla.cho_solve(cf, g)
+        except (np.linalg.LinAlgError, ValueError):
+            step = None
         if step is None:
+            I = prob.expected_info(theta)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", sla.LinAlgWarning)
@@ -374,18 +407,21 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
         slope = float(g @ step)
         for _ in range(30):
             t_new = theta + a * step
-            f_new = prob.objective(t_new)
-            if np.isfinite(f_new) and (f_new <= f + 1e-4 * a * slope or (gmax < 1e-5 and f_new <= f + 1e-12)):
-                out = prob.gradient(t_new, want_info=True)
-                if out is not None:
+            out = prob.grad_hess(t_new)
+            if out is not None:
+                f_new = -(out[0] - prob.h1_loglik) / prob.N
+                if f_new <= f + 1e-4 * a * slope or (gmax < 1e-5 and f_new <= f + 1e-12):
                     accepted = True
                     break
             a *= 0.5
         if not accepted:
-            msg = "Fisher scoring could not decrease the objective"
+            msg = "Newton/Fisher scoring could not decrease the objective"
             break
         theta, f = t_new, f_new
-        g, I, _ = out
+        _, g, Hm = out
+        if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e8:
+            msg = "the estimates diverge (an empirically under-identified model?)"
+            return theta, False, it, float(np.max(np.abs(g))), msg
     # fall back: quasi-Newton from the best point
     res = optimize.minimize(prob.objective, theta, jac=lambda t: _safe_grad(prob, t), method="BFGS",
                             options={"gtol": GRAD_TOL, "maxiter": 1000})

@@ -116,52 +116,77 @@ class SEMResult:
         return "\n".join(lines)
 
 
-def _standardize(comp, vals, g, E, S, al, lv_only: bool):
+_PLANS: dict = {}
+
+
+def _std_plan(comp):
+    """Index arrays for the vectorised standardization (cached per compiled model)."""
+    plan = _PLANS.get(id(comp))
+    if plan is not None and plan[0] is comp:
+        return plan[1]
     pt = comp.pt
-    rows = np.nonzero(pt.group == g)[0]
-    Om = E @ S @ E.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt(np.diag(Om))
     names = list(comp.ov) + list(comp.lv)
     pos = {v: k for k, v in enumerate(names)}
-    p = comp.p
-    if lv_only:
-        sd = sd.copy()
-        sd[:p] = 1.0
-    out = np.full(len(rows), np.nan)
-    resvar = np.diag(S)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for t, k in enumerate(rows):
-            o, a, b = pt.op[k], pt.lhs[k], pt.rhs[k]
-            v = vals[k]
-            if o == "=~":
-                out[t] = v * sd[pos[a]] / sd[pos[b]]
-            elif o == "~":
-                out[t] = v * sd[pos[b]] / sd[pos[a]]
-            elif o == "~~":
-                i, j = pos[a], pos[b]
-                if lv_only and i < p:
-                    out[t] = v
-                elif i == j:
-                    out[t] = v / Om[i, i] if not lv_only else v / sd[i] ** 2
-                else:
-                    if lv_only and j < p:
-                        out[t] = v
-                    else:
-                        out[t] = v / np.sqrt(resvar[i] * resvar[j])
-            elif o == "~1":
-                out[t] = v / sd[pos[a]]
-    return rows, out
+    code = np.zeros(len(pt), dtype=int)
+    I = np.zeros(len(pt), dtype=int)
+    J = np.zeros(len(pt), dtype=int)
+    for k in range(len(pt)):
+        o, a, b = pt.op[k], pt.lhs[k], pt.rhs[k]
+        if o == "=~":
+            code[k], I[k], J[k] = 0, pos[a], pos[b]  # v sd[I] / sd[J]
+        elif o == "~":
+            code[k], I[k], J[k] = 0, pos[b], pos[a]
+        elif o == "~~":
+            code[k], I[k], J[k] = (1 if a == b else 2), pos[a], pos[b]
+        else:
+            code[k], I[k], J[k] = 3, pos[a], pos[a]
+    groups = []
+    for g in range(comp.ngroups):
+        rows = comp.g_rows[g]
+        groups.append((np.nonzero(pt.group == g)[0], rows["A"], rows["S"]))
+    plan = (code, I, J, groups)
+    _PLANS[id(comp)] = (comp, plan)
+    return plan
+
+
+def std_all_matrix(comp, V: np.ndarray, lv_only: bool = False) -> np.ndarray:
+    """std.all (or std.lv) of every table row for each row of V (K, nrows) of parameter values."""
+    code, I, J, groups = _std_plan(comp)
+    K = V.shape[0]
+    m, p = comp.m, comp.p
+    out = np.full(V.shape, np.nan)
+    for rows, (rA, iA, jA), (rS, iS, jS) in groups:
+        A = np.zeros((K, m, m))
+        S = np.zeros((K, m, m))
+        A[:, iA, jA] = V[:, rA]
+        S[:, iS, jS] = V[:, rS]
+        S[:, jS, iS] = V[:, rS]
+        E = np.linalg.inv(np.eye(m) - A)
+        Om = E @ S @ np.transpose(E, (0, 2, 1))
+        dOm = np.diagonal(Om, axis1=1, axis2=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(dOm)
+            if lv_only:
+                sd = sd.copy()
+                sd[:, :p] = 1.0
+            res = np.diagonal(S, axis1=1, axis2=2)
+            c, i, j = code[rows], I[rows], J[rows]
+            v = V[:, rows]
+            o = np.where(c == 0, v * sd[:, i] / sd[:, j], np.nan)
+            var = v / (sd[:, i] ** 2 if lv_only else dOm[:, i])
+            o = np.where(c == 1, var, o)
+            cov = v / np.sqrt(res[:, i] * res[:, j])
+            o = np.where(c == 2, cov, o)
+            o = np.where(c == 3, v / sd[:, i], o)
+            if lv_only:
+                keep = (c == 1) & (i < p) | (c == 2) & ((i < p) | (j < p))
+                o = np.where(keep, v, o)
+        out[:, rows] = o
+    return out
 
 
 def std_all_vector(comp, vals, lv_only=False):
-    res = np.full(len(comp.pt), np.nan)
-    for g in range(comp.ngroups):
-        A, S, al = comp.matrices(g, vals)
-        E = np.linalg.inv(np.eye(comp.m) - A)
-        rows, v = _standardize(comp, vals, g, E, S, al, lv_only)
-        res[rows] = v
-    return res
+    return std_all_matrix(comp, vals[None, :], lv_only)[0]
 
 
 def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missing, group, se, group_equal,
@@ -208,14 +233,16 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
     std_lv_v = std_all_vector(comp, vals, lv_only=True)
     std_se = np.full(len(pt), np.nan)
     if vcov is not None:
-        J = np.zeros((len(pt), q))
-        for j in range(q):
-            h = 1e-6
-            tp, tm = theta.copy(), theta.copy()
-            tp[j] += h
-            tm[j] -= h
-            J[:, j] = (std_all_vector(comp, prob.vals(tp)) - std_all_vector(comp, prob.vals(tm))) / (2 * h)
-        std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", J, vcov, J), 0, None))
+        h = 1e-6
+        Tp = np.repeat(theta[None, :], 2 * q, axis=0)
+        Tp[np.arange(q), np.arange(q)] += h
+        Tp[q + np.arange(q), np.arange(q)] -= h
+        Vp = np.repeat(prob.fixed[None, :], 2 * q, axis=0)
+        fr = pt.free > 0
+        Vp[:, fr] = Tp[:, pt.free[fr] - 1]
+        St = std_all_matrix(comp, Vp)
+        Jm = ((St[:q] - St[q:]) / (2 * h)).T  # (nrows, q)
+        std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jm, vcov, Jm), 0, None))
     free = pt.free > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(free, vals / se_rows, np.nan)
