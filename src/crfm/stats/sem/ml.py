@@ -285,11 +285,14 @@ def _grad_group(p, gd, Sigma, mu, prob, want_info, want_hess=False):
 
 def _hess_accumulate(acc, W, V, z, n, meanstr):
     """Sum over patterns of n_p W (x) W, n_p W (x) V (4-index tensors), n_p W z' and n_p W (embedded)."""
-    TWW = np.einsum("p,pik,pjl->ikjl", n, W, W)
-    TWV = np.einsum("p,pik,pjl->ikjl", n, W, V)
+    P, p, _ = W.shape
+    Wf = W.reshape(P, p * p)
+    nW = n[:, None] * Wf
+    TWW = (nW.T @ Wf).reshape(p, p, p, p)  # [i, k, j, l] = sum n W_ik W_jl
+    TWV = (nW.T @ V.reshape(P, p * p)).reshape(p, p, p, p)
     if meanstr:
-        TWz = np.einsum("p,pri,pj->rij", n, W, z)
-        SW = np.einsum("p,pij->ij", n, W)
+        TWz = (nW.T @ z).reshape(p, p, p)  # [r, i, j] = sum n W_ri z_j
+        SW = nW.sum(axis=0).reshape(p, p)
     else:
         TWz = SW = None
     if acc is None:
