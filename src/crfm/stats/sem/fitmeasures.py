@@ -242,8 +242,15 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
                        rmsea_pclose_robust=rmsea_pclose(X2s, df, N, G, scal))
     if fiml:
         deltas = [c.delta(g, vals, E, S, al) for g, (Sig, mu, E, S, al, A) in enumerate(imp)]
+        # the baseline's parameters are separate per group: its Delta is block-diagonal over groups
+        kb = [b[2].shape[1] for b in base]
+        DB = []
+        for g, b in enumerate(base):
+            D = np.zeros((b[2].shape[0], sum(kb)))
+            D[:, sum(kb[:g]):sum(kb[:g + 1])] = b[2]
+            DB.append(D)
         fc = rb.fiml_corrected(prob, theta, deltas, implied_pairs, df, "V3" if estimator == "MLR" else "V6",
-                               baseline=([b[2] for b in base], [(b[0], b[1]) for b in base], dfb))
+                               baseline=(DB, [(b[0], b[1]) for b in base], dfb))
         XX3, c3, XXb, cb = fc["XX3"], fc["c3"], fc["XX3_null"], fc["c3_null"]
         out.update(
             cfi_robust=cfi(XX3, df, XXb, dfb, c3, cb), tli_robust=tli(XX3, df, XXb, dfb, c3, cb),
