@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from crfm.errors import AnalysisError
 
@@ -375,8 +376,6 @@ def fit_ml_batch(model, S: np.ndarray, n: int, *, std_lv: bool = False, max_iter
     sd = np.sqrt(np.diagonal(S, axis1=1, axis2=2))
     base = n * (np.sum(np.log(np.diagonal(S, axis1=1, axis2=2)), axis=1) - logdetS)
     dfb = p * (p - 1) // 2
-    from scipy import stats
-
     t1 = np.maximum(chi2 - df, 0)
     t2 = np.maximum(np.maximum(chi2 - df, base - dfb), 0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -392,7 +391,7 @@ def fit_ml_batch(model, S: np.ndarray, n: int, *, std_lv: bool = False, max_iter
     var_rows = [k for k in range(len(pt)) if pt.op[k] == "~~" and pt.lhs[k] == pt.rhs[k]]
     cor_rows = [k for k in range(len(pt)) if (pt.op[k] == "=~") or (pt.op[k] == "~~" and pt.lhs[k] != pt.rhs[k])]
     improper = (np.any(vals[:, var_rows] < 0, axis=1) | np.any(np.abs(std[:, cor_rows]) >= 1, axis=1)) & ok
-    fitdf = pd.DataFrame({"chi2": chi2, "df": df, "p": stats.chi2.sf(chi2, df) if df > 0 else np.nan, "cfi": cfi,
+    fitdf = pd.DataFrame({"chi2": chi2, "df": df, "p": special.chdtrc(df, chi2) if df > 0 else np.nan, "cfi": cfi,
                           "tli": tli, "rmsea": rmsea, "srmr": srmr, "converged": converged & ok, "improper": improper,
                           "iterations": iters, "fallback": fallback})
     names = [pt.key(int(k)) for k in comp.theta_rows]

@@ -23,7 +23,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from . import robust as rb
 from .data import pattern_loglik
@@ -75,6 +75,8 @@ def _pchisq(x, df, ncp):
 def rmsea_ci(X2, df, N, G=1, c=1.0, level=0.90):
     if not (np.isfinite(X2) and np.isfinite(df)) or df < 1:
         return 0.0, 0.0
+    from scipy import optimize
+
     up, lo = 1 - (1 - level) / 2, (1 - level) / 2
     f_l = lambda lam: _pchisq(X2, df, lam) - up  # noqa: E731
     f_u = lambda lam: _pchisq(X2, df, lam) - lo  # noqa: E731
@@ -172,9 +174,9 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
     X2b = 2.0 * (ll1 - llb)
     out = {
         "npar": npar, "n": int(N), "ngroups": G, "df": df, "chi2": X2,
-        "p": float(stats.chi2.sf(X2, df)) if df > 0 else np.nan,
+        "p": float(special.chdtrc(df, X2)) if df > 0 else np.nan,
         "baseline_chi2": X2b, "baseline_df": dfb,
-        "baseline_p": float(stats.chi2.sf(X2b, dfb)) if dfb > 0 else np.nan,
+        "baseline_p": float(special.chdtrc(dfb, X2b)) if dfb > 0 else np.nan,
         # lavaan reports the log-likelihood conditional on the fixed.x covariates (their marginal
         # log-likelihood at the sample moments is subtracted: lav_mvnorm_loglik_samplestats)
         "loglik": ll - llx, "loglik_unrestricted": ll1 - llx,
@@ -225,7 +227,7 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
         X2bs = X2b / scal_b
         out.update(
             chi2_scaled=X2s, scaling_factor=scal, df_scaled=df,
-            p_scaled=float(stats.chi2.sf(X2s, df)) if df > 0 else np.nan,
+            p_scaled=float(special.chdtrc(df, X2s)) if df > 0 else np.nan,
             baseline_chi2_scaled=X2bs, baseline_scaling_factor=scal_b,
             cfi_scaled=cfi(X2s, df, X2bs, dfb), tli_scaled=tli(X2s, df, X2bs, dfb),
             rmsea_scaled=rmsea(X2, df * scal, N, G),

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crfm.errors import AnalysisError
 
@@ -63,7 +63,7 @@ def chi_square_difference(restricted, full) -> ChiSquareDifferenceResult:
         raise AnalysisError(f"chi_square_difference: the restricted model must have more df ({fr['df']} vs {ff['df']})")
     T = fr["chi2"] - ff["chi2"]
     if restricted.estimator != "MLR":
-        return ChiSquareDifferenceResult(T, ddf, float(stats.chi2.sf(T, ddf)), "lrt")
+        return ChiSquareDifferenceResult(T, ddf, float(special.chdtrc(ddf, T)), "lrt")
     cr, cf = fr["scaling_factor"], ff["scaling_factor"]
     cd = (fr["df"] * cr - ff["df"] * cf) / ddf
     warning = None
@@ -72,7 +72,7 @@ def chi_square_difference(restricted, full) -> ChiSquareDifferenceResult:
                    "the scaled difference test cannot be computed")
         return ChiSquareDifferenceResult(np.nan, ddf, np.nan, "satorra.bentler.2001", cd, warning)
     Td = T / cd
-    return ChiSquareDifferenceResult(Td, ddf, float(stats.chi2.sf(Td, ddf)), "satorra.bentler.2001", cd, warning)
+    return ChiSquareDifferenceResult(Td, ddf, float(special.chdtrc(ddf, Td)), "satorra.bentler.2001", cd, warning)
 
 
 @dataclass(frozen=True)

@@ -35,11 +35,7 @@ improper solution that is reported, never clipped.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-from scipy import linalg as sla
-from scipy import optimize
 
 from .data import LOG2PI
 
@@ -393,17 +389,15 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
             return theta, True, it - 1, gmax, ""
         step = None
         try:
-            cf = sla.cho_factor(Hm)
-            step = -sla.cho_solve(cf, g)
-        except (np.linalg.LinAlgError, ValueError):
+            Lc = np.linalg.cholesky(Hm)  # Newton only where the Hessian is positive definite
+            step = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, g))
+        except np.linalg.LinAlgError:
             step = None
         if step is None:
             I = prob.expected_info(theta)
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", sla.LinAlgWarning)
-                    step = -sla.solve(I, g, assume_a="pos")
-            except (np.linalg.LinAlgError, ValueError):
+                step = -np.linalg.solve(I, g)
+            except np.linalg.LinAlgError:
                 step = -np.linalg.lstsq(I, g, rcond=None)[0]
         a = 1.0
         accepted = False
@@ -426,6 +420,8 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
             msg = "the estimates diverge (an empirically under-identified model?)"
             return theta, False, it, float(np.max(np.abs(g))), msg
     # fall back: quasi-Newton from the best point
+    from scipy import optimize
+
     res = optimize.minimize(prob.objective, theta, jac=lambda t: _safe_grad(prob, t), method="BFGS",
                             options={"gtol": GRAD_TOL, "maxiter": 1000})
     theta = res.x
