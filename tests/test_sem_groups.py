@@ -68,6 +68,35 @@ def test_fiml_multigroup(model):
     compare(res, ref)
 
 
+def test_fiml_mlr_multigroup(model):
+    ref = load("hs_mg_fiml_mlr_metric")
+    res = fit(model, data("hs1939_missing.csv"), group="school", group_equal=("loadings",), missing="fiml",
+              estimator="MLR")
+    compare(res, ref)
+
+
+def test_std_lv_multigroup_frees_group2_variances(hs, model):
+    ref = load("hs_mg_stdlv_metric")
+    res = fit(model, hs, group="school", group_equal=("loadings",), std_lv=True)
+    compare(res, ref)
+    P = res.parameters
+    v = P[(P.op == "~~") & (P.lhs == P.rhs) & P.lhs.isin(["visual", "textual", "speed"])]
+    assert not v[v.group == "Pasteur"]["free"].any() and v[v.group == "Grant-White"]["free"].all()
+
+
+def test_multigroup_modindices(hs, model):
+    ref = load("hs_mg_modindices")
+    res = fit(model, hs, group="school")
+    mi = res.modindices()
+    assert len(mi) == len(ref["mi"])
+    labels = load("hs_mg_ml_configural")["group_labels"]
+    want = {(a, o, b, labels[int(g) - 1]): (x, e) for a, o, b, g, x, e in
+            zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"], ref["mi"], ref["epc"])}
+    for _, r in mi.iterrows():
+        x, e = want[(r.lhs, r.op, r.rhs, r.group)]
+        assert abs(r.mi - x) < 1e-3 * max(1, x) and abs(r.epc - e) < 1e-4
+
+
 @pytest.mark.parametrize("est", ["ML", "MLR"])
 def test_measurement_invariance_table(hs, model, est):
     lrt = load(f"hs_mg_{est.lower()}_lrt")

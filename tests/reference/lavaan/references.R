@@ -176,3 +176,15 @@ write_case("hs_mg_partial_mlr", dump_fit(f2, hs_model, extra = list(group_equal 
 # FIML multi-group (metric)
 f <- cfa(hs_model, data = hsm, group = "school", group.equal = "loadings", missing = "ml")
 write_case("hs_mg_fiml_metric", dump_fit(f, hs_model, extra = list(group_equal = arr("loadings"))))
+
+# 7. further checks: MLR with fixed.x, FIML + MLR multi-group, std.lv multi-group (lavaan frees the
+# latent variances of group 2 under equal loadings), modification indices of a two-group model
+f <- lavaan::sem(fx_model, data = hs, estimator = "MLR"); write_case("hs_fixedx_mlr", dump_fit(f, fx_model))
+f <- cfa(hs_model, data = hsm, group = "school", group.equal = "loadings", missing = "ml", estimator = "MLR")
+write_case("hs_mg_fiml_mlr_metric", dump_fit(f, hs_model, extra = list(group_equal = arr("loadings"))))
+f <- cfa(hs_model, data = hs, group = "school", group.equal = "loadings", std.lv = TRUE)
+write_case("hs_mg_stdlv_metric", dump_fit(f, hs_model, extra = list(group_equal = arr("loadings"))))
+f <- cfa(hs_model, data = hs, group = "school")
+m <- modindices(f, sort. = TRUE)
+write_case("hs_mg_modindices", list(model = hs_model, lhs = arr(m$lhs), op = arr(m$op), rhs = arr(m$rhs),
+           group = arr(m$group), mi = arr(m$mi), epc = arr(m$epc), sepc_all = arr(m$sepc.all)))
