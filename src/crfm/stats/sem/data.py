@@ -113,30 +113,39 @@ def em_h1(blocks, p: int, Y: np.ndarray, max_iter: int = 500, tol: float = 1e-5)
     var0 = np.where(~np.isfinite(var0) | (var0 == 0), 1.0, var0)
     Sigma0 = np.diag(var0)
     mu, Sigma = mu0.copy(), Sigma0.copy()
+    # what does not change between iterations: the observed parts of each pattern
+    pre = []
+    for b in blocks:
+        P, k = b.obs.shape
+        o, m = b.obs, b.mis
+        ar = np.arange(P)
+        zbar0 = np.zeros((P, p))
+        zbar0[ar[:, None], o] = b.mean
+        X0 = np.zeros((P, p, p))
+        X0[ar[:, None, None], o[:, :, None], o[:, None, :]] = b.cov
+        pre.append((b, o, m, ar, zbar0, X0, (ar[:, None, None], m[:, :, None], o[:, None, :]),
+                    (ar[:, None, None], o[:, :, None], m[:, None, :]), (ar[:, None, None], m[:, :, None], m[:, None, :])))
     for _ in range(max_iter):
         T1 = np.zeros(p)
         T2 = np.zeros((p, p))
-        for b in blocks:
-            P, k = b.obs.shape
-            o, m = b.obs, b.mis
-            ar = np.arange(P)[:, None, None]
-            zbar = np.zeros((P, p))
-            zbar[np.arange(P)[:, None], o] = b.mean
-            X = np.zeros((P, p, p))
-            X[ar, o[:, :, None], o[:, None, :]] = b.cov
+        for b, o, m, ar, zbar0, X0, i_mo, i_om, i_mm in pre:
             if m.shape[1]:
+                zbar = zbar0.copy()
+                X = X0.copy()
                 Soo = Sigma[o[:, :, None], o[:, None, :]]
                 Som = Sigma[o[:, :, None], m[:, None, :]]
                 Bt = np.linalg.solve(Soo, Som)  # (P, k, pm) = Soo^-1 Som, B = Bt'
                 B = np.transpose(Bt, (0, 2, 1))
-                zbar[np.arange(P)[:, None], m] = mu[m] + np.einsum("pij,pj->pi", B, b.mean - mu[o])
+                zbar[ar[:, None], m] = mu[m] + np.einsum("pij,pj->pi", B, b.mean - mu[o])
                 BS = B @ b.cov  # (P, pm, k)
-                X[ar, m[:, :, None], o[:, None, :]] = BS
-                X[ar, o[:, :, None], m[:, None, :]] = np.transpose(BS, (0, 2, 1))
+                X[i_mo] = BS
+                X[i_om] = np.transpose(BS, (0, 2, 1))
                 C = Sigma[m[:, :, None], m[:, None, :]] - B @ Som
-                X[ar, m[:, :, None], m[:, None, :]] = BS @ Bt + C
-            T1 += np.einsum("p,pi->i", b.n, zbar)
-            T2 += np.einsum("p,pij->ij", b.n, X + zbar[:, :, None] * zbar[:, None, :])
+                X[i_mm] = BS @ Bt + C
+            else:
+                zbar, X = zbar0, X0
+            T1 += b.n @ zbar
+            T2 += np.einsum("p,pij->ij", b.n, X) + (zbar.T * b.n) @ zbar
         mu = T1 / N
         Sigma = T2 / N - np.outer(mu, mu)
         ev = np.linalg.eigvalsh(Sigma)

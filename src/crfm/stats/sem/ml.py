@@ -61,6 +61,19 @@ class Problem:
         self._ij = (vi[:, None], vj[None, :])
         self._ji = (vj[:, None], vi[None, :])
         self._ff = self._vf[:, None] * self._vf[None, :]
+        # flat indices for the moment Hessian: u = (i, j), v = (k, l) over vech
+        p = comp.p
+        self._fik = vi[:, None] * p + vi[None, :]
+        self._fjl = vj[:, None] * p + vj[None, :]
+        self._fil = vi[:, None] * p + vj[None, :]
+        self._fjk = vj[:, None] * p + vi[None, :]
+        p2 = p * p
+        self._t_ikjl = self._fik * p2 + self._fjl
+        self._t_iljk = self._fil * p2 + self._fjk
+        self._t_jlik = self._fjl * p2 + self._fik
+        self._t_jkil = self._fjk * p2 + self._fil
+        self._vij = vi * p + vj
+        self._vji = vj * p + vi
 
     # ---------------------------------------------------------------- moments and likelihood
     def vals(self, theta):
@@ -166,25 +179,26 @@ class Problem:
         return out
 
     def casewise_scores(self, gd, Sigma, mu):
-        """(n, [p +] p*) scores of the casewise log-likelihood w.r.t. (mu, vech Sigma)."""
+        """(n, [p +] p*) scores of the casewise log-likelihood w.r.t. (mu, vech Sigma), rows grouped by pattern."""
         p = self.c.p
         vi, vj, vf = self._vi, self._vj, self._vf
         rows_out = []
         for b in gd.blocks:
-            for k_pat in range(b.obs.shape[0]):
-                o = b.obs[k_pat]
-                Y = b.rows[k_pat]
-                So = Sigma[np.ix_(o, o)]
-                Wo = np.linalg.inv(So)
-                mu_o = (mu[o] if mu is not None else gd.mean[o])
-                Z = np.zeros((Y.shape[0], p))
-                Z[:, o] = (Y - mu_o) @ Wo
-                Wemb = np.zeros((p, p))
-                Wemb[np.ix_(o, o)] = Wo
-                sc = vf * 2 * 0.5 * (Z[:, vi] * Z[:, vj] - Wemb[vi, vj])
-                if self.c.meanstructure:
-                    sc = np.hstack([Z, sc])
-                rows_out.append(sc)
+            P, k = b.obs.shape
+            o = b.obs
+            W = np.linalg.inv(Sigma[o[:, :, None], o[:, None, :]])  # (P, k, k)
+            mu_o = mu[o] if mu is not None else gd.mean[o]
+            pid = np.repeat(np.arange(P), [r.shape[0] for r in b.rows])
+            Y = np.vstack(b.rows)
+            Zo = np.einsum("nk,nkj->nj", Y - mu_o[pid], W[pid])
+            Z = np.zeros((Y.shape[0], p))
+            Z[np.arange(Y.shape[0])[:, None], o[pid]] = Zo
+            Wemb = np.zeros((P, p, p))
+            Wemb[np.arange(P)[:, None, None], o[:, :, None], o[:, None, :]] = W
+            sc = vf * (Z[:, vi] * Z[:, vj] - Wemb[:, vi, vj][pid])
+            if self.c.meanstructure:
+                sc = np.hstack([Z, sc])
+            rows_out.append(sc)
         return np.vstack(rows_out)
 
     def h1_expected_A1(self, W):
@@ -211,7 +225,64 @@ def _ll_group(gd, Sigma, mu):
     return ll
 
 
+def _grad_group_complete(p, gd, Sigma, mu, prob, want_info, want_hess):
+    """_grad_group for one complete-data block (2-D arrays, flat-index gathers)."""
+    meanstr = prob.c.meanstructure
+    b = gd.blocks[0]
+    n = float(b.n[0])
+    try:
+        L = np.linalg.cholesky(Sigma)
+    except np.linalg.LinAlgError:
+        return None
+    logdet = 2.0 * float(np.sum(np.log(np.diagonal(L))))
+    W = np.linalg.inv(Sigma)
+    if mu is None:
+        d = np.zeros(p)
+        T = b.cov[0]
+    else:
+        d = b.mean[0] - mu
+        T = b.cov[0] + np.outer(d, d)
+    ll = -0.5 * n * (p * LOG2PI + logdet + float(np.sum(W * T)))
+    WTW = W @ T @ W
+    G = 0.5 * n * (WTW - W)
+    z = W @ d
+    h = n * z
+    gvech = 2.0 * prob._vf * G.ravel()[prob._vij]
+    mgrad = np.concatenate([h, gvech]) if meanstr else gvech
+    Wr = W.ravel()
+    if want_info or want_hess:
+        WW = Wr[prob._fik] * Wr[prob._fjl] + Wr[prob._fil] * Wr[prob._fjk]
+    if want_hess:
+        Vr = WTW.ravel()
+        M = Wr[prob._fil] * Vr[prob._fjk] + Wr[prob._fjl] * Vr[prob._fik] + Wr[prob._fik] * Vr[prob._fjl] + Wr[prob._fjk] * Vr[prob._fil]
+        Hcc = -0.5 * n * prob._ff * (-2.0 * WW + M + M.T)
+        if meanstr:
+            nc = len(prob._vi)
+            Hl = np.zeros((nc + p, nc + p))
+            Hl[p:, p:] = Hcc
+            Hl[:p, :p] = -n * W
+            Hmc = -n * (W[:, prob._vi] * z[prob._vj] + W[:, prob._vj] * z[prob._vi]) * prob._vf[None, :]
+            Hl[:p, p:] = Hmc
+            Hl[p:, :p] = Hmc.T
+        else:
+            Hl = Hcc
+        return ll, mgrad, Hl, G, h
+    A1 = None
+    if want_info:
+        blk = n * prob._ff * WW
+        if meanstr:
+            nc = len(prob._vi)
+            A1 = np.zeros((nc + p, nc + p))
+            A1[p:, p:] = blk
+            A1[:p, :p] = n * W
+        else:
+            A1 = blk
+    return ll, mgrad, A1
+
+
 def _grad_group(p, gd, Sigma, mu, prob, want_info, want_hess=False):
+    if len(gd.blocks) == 1 and gd.blocks[0].obs.shape == (1, p):
+        return _grad_group_complete(p, gd, Sigma, mu, prob, want_info, want_hess)
     meanstr = prob.c.meanstructure
     G = np.zeros((p, p))
     h = np.zeros(p)
@@ -243,34 +314,31 @@ def _grad_group(p, gd, Sigma, mu, prob, want_info, want_hess=False):
         WTW = W @ T @ W
         contrib = 0.5 * b.n[:, None, None] * (WTW - W)
         ar = np.arange(P)
-        if P == 1 and k == p:
-            G += contrib[0]
-            h += b.n[0] * (W[0] @ d[0])
-        else:
-            np.add.at(G, (o[:, :, None], o[:, None, :]), contrib)
-            np.add.at(h, o, b.n[:, None] * np.einsum("pij,pj->pi", W, d))
-        if want_info:
+        idx3 = (ar[:, None, None], o[:, :, None], o[:, None, :])
+        Gemb = np.zeros((P, p, p))
+        Gemb[idx3] = contrib
+        G += Gemb.sum(axis=0)
+        zo = np.einsum("pij,pj->pi", W, d)
+        zemb = np.zeros((P, p))
+        zemb[ar[:, None], o] = zo
+        h += b.n @ zemb
+        if want_info or want_hess:
             Wemb = np.zeros((P, p, p))
-            Wemb[ar[:, None, None], o[:, :, None], o[:, None, :]] = W
-            for kk in range(P):
-                blk = prob.h1_expected_A1(Wemb[kk]) * b.n[kk]
-                if meanstr:
-                    A1[p:, p:] += blk
-                    A1[:p, :p] += b.n[kk] * Wemb[kk]
-                else:
-                    A1 += blk
-        if want_hess:
-            if P == 1 and k == p:
-                Wemb, Vemb = W, WTW
-                zemb = np.einsum("pij,pj->pi", W, d)
-            else:
-                Wemb = np.zeros((P, p, p))
-                Wemb[ar[:, None, None], o[:, :, None], o[:, None, :]] = W
+            Wemb[idx3] = W
+            if want_hess:
                 Vemb = np.zeros((P, p, p))
-                Vemb[ar[:, None, None], o[:, :, None], o[:, None, :]] = WTW
-                zemb = np.zeros((P, p))
-                zemb[ar[:, None], o] = np.einsum("pij,pj->pi", W, d)
-            acc = _hess_accumulate(acc, Wemb, Vemb, zemb, b.n, meanstr)
+                Vemb[idx3] = WTW
+            else:
+                Vemb = Wemb
+            acc = _hess_accumulate(acc, Wemb, Vemb, zemb, b.n, meanstr or want_info)
+    if want_info:
+        tw = acc[0].ravel()
+        blk = prob._ff * (tw[prob._t_ikjl] + tw[prob._t_iljk])
+        if meanstr:
+            A1[p:, p:] = blk
+            A1[:p, :p] = acc[3]
+        else:
+            A1 = blk
     gvech = 2.0 * prob._vf * G[prob._vi, prob._vj]
     mgrad = np.concatenate([h, gvech]) if meanstr else gvech
     if want_hess:
@@ -310,10 +378,9 @@ def _moment_hessian(prob, Hl, acc, meanstr):
     The pattern sums are taken first as 4-index tensors, so the cost does not grow with the number of patterns."""
     TWW, TWV, TWz, SW = acc
     vi, vj = prob._vi, prob._vj
-    I, J = vi[:, None], vj[:, None]
-    K, L = vi[None, :], vj[None, :]
-    t1 = 2.0 * (TWW[I, K, J, L] + TWW[I, L, J, K])
-    M = TWV[I, L, J, K] + TWV[J, L, I, K] + TWV[I, K, J, L] + TWV[J, K, I, L]
+    tw, tv = TWW.ravel(), TWV.ravel()
+    t1 = 2.0 * (tw[prob._t_ikjl] + tw[prob._t_iljk])
+    M = tv[prob._t_iljk] + tv[prob._t_jlik] + tv[prob._t_ikjl] + tv[prob._t_jkil]
     Hcc = -0.5 * prob._ff * (-t1 + M + M.T)
     if meanstr:
         p = SW.shape[0]
