@@ -26,11 +26,16 @@ Information (unit, i.e. per case; lavaan ``lav_model_information_*``; vcov = inv
   casewise scores of (mu, vech Sigma), s_mu = W d_i, s_sigma_u = f_u (z_i z_j - W_ij), z = W d_i,
   evaluated at the model-implied moments (h1.information = "structured"), mapped by Delta.
 
-Optimiser: Fisher scoring (Newton steps with the expected information) with step halving on F,
-from lavaan-like starting values; converged when max |dF/dtheta| < 1e-9 (F on lavaan's fmin scale;
-lavaan's nlminb stops on relative change 1e-10, which lands within ~1e-8 of the same optimum).
-If scoring stalls, scipy's BFGS finishes from the best point. No bounds: a negative variance is an
-improper solution that is reported, never clipped.
+Optimiser: Newton's method with the analytic Hessian (``Problem.grad_hess``: the moment-space
+Hessian of logL plus the second derivatives of the implied moments contracted with dF/dm) whenever
+that Hessian is positive definite, Fisher scoring (expected information) otherwise, each with step
+halving (Armijo) on F; from lavaan-like starting values. Converged when max |dF/dtheta| < 1e-9
+(F on lavaan's fmin scale; lavaan's nlminb stops on a relative change of F of 1e-10, which leaves
+its estimates up to ~1e-5 from the optimum in flat directions). At most 200 iterations; if the
+iteration stalls, scipy's BFGS continues from the best point, and estimates that run off to
+infinity (an empirically under-identified model) stop the fit early. Whatever happens is reported
+(``converged`` False plus a message): no bounds, no clipping, a negative variance is an improper
+solution that is flagged, never hidden.
 """
 
 from __future__ import annotations
@@ -439,7 +444,7 @@ def _h2_rows(c, g, E, S, al, G, h):
     return H
 
 
-def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
+def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200, _fallback: bool = True):
     """Newton (analytic Hessian, when positive definite) or Fisher scoring, with step halving;
     returns (theta, converged, iterations, max|grad|, message)."""
     theta = theta0.copy()
@@ -486,18 +491,18 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200):
         if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e8:
             msg = "the estimates diverge (an empirically under-identified model?)"
             return theta, False, it, float(np.max(np.abs(g))), msg
-    # fall back: quasi-Newton from the best point
+    if not _fallback:
+        gmax = float(np.max(np.abs(g))) if g.size else 0.0
+        return theta, gmax < GRAD_TOL, it, gmax, msg or f"max |gradient| = {gmax:.2e} after {it} iterations"
+    # fall back: quasi-Newton from the best point, then Newton again to the same criterion
     from scipy import optimize
 
     res = optimize.minimize(prob.objective, theta, jac=lambda t: _safe_grad(prob, t), method="BFGS",
                             options={"gtol": GRAD_TOL, "maxiter": 1000})
-    theta = res.x
-    out = prob.gradient(theta)
-    gmax = float(np.max(np.abs(out[0]))) if out is not None else np.inf
-    conv = gmax < 1e-6
+    theta2, conv, it2, gmax, msg2 = optimise(prob, res.x, max_iter=50, _fallback=False)
     if not conv:
-        msg = (msg + "; " if msg else "") + f"max |gradient| = {gmax:.2e} after BFGS ({res.message})"
-    return theta, conv, it, gmax, msg
+        msg = (msg + "; " if msg else "") + f"max |gradient| = {gmax:.2e} after BFGS ({res.message}) and Newton"
+    return theta2, conv, it + it2, gmax, msg
 
 
 def _safe_grad(prob, t):
