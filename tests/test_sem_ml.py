@@ -1,7 +1,8 @@
 """crfm.stats.sem, complete-data ML against lavaan 0.6-14 (tests/reference/lavaan/*.json).
 
 Required tolerances (tests/_sem_ref.py): estimates 1e-4, SEs 1e-3, chi2 relative 1e-4, fit indices 1e-4.
-Measured when written: estimates <= 7e-6 (HS1939 6e-7), SEs <= 1e-6, chi2/fit indices <= 1e-8.
+Measured when written: estimates <= 5e-5 (PoliticalDemocracy with equality labels, where lavaan's own
+stop leaves |gradient| ~3e-6; HS1939 6e-7), SEs <= 6e-6, chi2 relative <= 2e-10, fit indices <= 3e-7.
 """
 
 from __future__ import annotations

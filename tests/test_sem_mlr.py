@@ -2,7 +2,7 @@
 against lavaan 0.6-14, complete data and FIML.
 
 Required tolerances (tests/_sem_ref.py): estimates 1e-4, SEs 1e-3, chi2 relative 1e-4, fit indices 1e-4.
-Measured when written: SEs <= 3e-6; scaled chi2 relative <= 1e-6; robust indices <= 1e-6.
+Measured when written: SEs <= 3e-6; scaled chi2 relative <= 6e-7; scaling factor and robust indices <= 6e-7.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ class SEMResult:
                 lines += ["", f"{title}:", f"  {'':24s}{'Estimate':>10s}{'Std.Err':>10s}{'z':>9s}{'p':>8s}{'Std.all':>9s}"]
                 for _, r in sub.iterrows():
                     name = f"{r['lhs']} {op} {r['rhs']}".strip()
-                    se = f"{r['se']:10.3f}" if r["free"] else f"{'':10s}"
+                    se = f"{r['se']:10.3f}" if r["free"] and np.isfinite(r["se"]) else f"{'':10s}"
                     z = f"{r['z']:9.3f}" if r["free"] and np.isfinite(r["z"]) else f"{'':9s}"
                     pv = f"{r['p']:8.3f}" if r["free"] and np.isfinite(r["p"]) else f"{'':8s}"
                     lines.append(f"  {name:24s}{r['est']:10.3f}{se}{z}{pv}{r['std_all']:9.3f}")
@@ -223,6 +223,8 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
             warns.append("the information matrix could not be inverted: the model is probably not identified; "
                          "no standard errors")
     se_rows = np.zeros(len(pt))
+    if not se:
+        vcov = None  # MLR needed the Hessian for the scaled test only
     if vcov is not None:
         sd = np.sqrt(np.clip(np.diag(vcov), 0, None))
         fr = pt.free > 0
