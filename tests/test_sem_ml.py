@@ -150,3 +150,12 @@ def test_unidentified_model_is_not_silent(hs):
     information is singular; the result must say so."""
     r = fit(Model.from_syntax("f =~ NA*x1 + x2\ng =~ x4 + x5 + x6"), hs)
     assert r.warnings and any("identified" in w or "converge" in w for w in r.warnings)
+
+
+def test_auto_cov_y_two_dependent_latents(hs):
+    """sem() frees the residual covariance of two dependent latents (auto.cov.y)."""
+    ref = load("hs_two_outcomes")
+    res = fit(Model.from_syntax(ref["model"]), hs)
+    compare(res, ref)
+    P = res.parameters
+    assert ((P.lhs == "textual") & (P.op == "~~") & (P.rhs == "speed") & P.free).any()

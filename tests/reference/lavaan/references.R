@@ -188,3 +188,7 @@ f <- cfa(hs_model, data = hs, group = "school")
 m <- modindices(f, sort. = TRUE)
 write_case("hs_mg_modindices", list(model = hs_model, lhs = arr(m$lhs), op = arr(m$op), rhs = arr(m$rhs),
            group = arr(m$group), mi = arr(m$mi), epc = arr(m$epc), sepc_all = arr(m$sepc.all)))
+
+# 8. auto.cov.y: two dependent latents of one predictor get a free residual covariance in sem()
+y2_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ntextual ~ visual\nspeed ~ visual"
+f <- sem(y2_model, data = hs); write_case("hs_two_outcomes", dump_fit(f, y2_model))
