@@ -214,16 +214,19 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
     if n < 2:
         raise AnalysisError(f"{where}: only {n} usable case(s)")
     # zero variance items
-    with np.errstate(invalid="ignore"):
-        sd = np.nanstd(Y, axis=0)
+    blocks, npat = _blocks(Y)
+    if npat == 1 and blocks[0].obs.shape[1] == p:
+        sd = np.sqrt(np.diag(blocks[0].cov[0]))
+    else:
+        with np.errstate(invalid="ignore"):
+            sd = np.nanstd(Y, axis=0)
     const = [ov[i] for i in range(p) if not np.isfinite(sd[i]) or sd[i] == 0]
     if const:
         raise AnalysisError(f"{where}: item(s) {', '.join(const)} have zero variance (constant or never observed); "
                             "drop them from the model or from this group")
-    blocks, npat = _blocks(Y)
-    if not fiml or npat == 1 and not np.isnan(Y).any():
-        mean = Y.mean(axis=0)
-        cov = np.cov(Y, rowvar=False, bias=True).reshape(p, p)
+    if not fiml or npat == 1 and blocks[0].obs.shape[1] == p:
+        mean = blocks[0].mean[0].copy()
+        cov = blocks[0].cov[0].copy()
         complete = True
     else:
         mean, cov = em_h1(blocks, p, Y)

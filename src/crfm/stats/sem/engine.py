@@ -70,9 +70,10 @@ def prepare(model: Model, data: pd.DataFrame, *, group=None, missing="listwise",
     if absent:
         raise AnalysisError(f"model variable(s) {', '.join(absent)} are not columns of the data "
                             f"(latent variables are the left-hand sides of =~: {', '.join(comp.lv) or 'none'})")
+    dtypes = data.dtypes
     for v in ov:
-        if not pd.api.types.is_numeric_dtype(data[v]):
-            raise AnalysisError(f"model variable '{v}' is not numeric (dtype {data[v].dtype})")
+        if not pd.api.types.is_numeric_dtype(dtypes[v]):
+            raise AnalysisError(f"model variable '{v}' is not numeric (dtype {dtypes[v]})")
     groups = []
     for lab, frame in parts:
         where = "data" if group is None else f"group {group}={lab!r}"

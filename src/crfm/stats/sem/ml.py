@@ -58,6 +58,7 @@ class Problem:
         self.N = float(sum(g.n for g in groups))
         self.fixed = fixed_vals  # value of every table row when fixed (exo rows filled)
         self.h1_loglik = float(sum(g.h1_loglik for g in groups))
+        self.last_hessian = None
         # the mean of h1 used when there is no mean structure (complete data only)
         self._vi, self._vj, self._vf = comp.vech_i, comp.vech_j, comp.vech_f
         vi, vj = self._vi, self._vj
@@ -458,6 +459,7 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200, _fallback: 
     for it in range(1, max_iter + 1):
         gmax = float(np.max(np.abs(g))) if g.size else 0.0
         if gmax < GRAD_TOL:
+            prob.last_hessian = (theta.copy(), Hm)  # reused for the observed-information SEs
             return theta, True, it - 1, gmax, ""
         step = None
         try:

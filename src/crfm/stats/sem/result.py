@@ -205,7 +205,8 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
     if se or estimator == "MLR":
         try:
             if need_obs:
-                H = prob.hessian(theta)
+                last = prob.last_hessian
+                H = last[1] if last is not None and np.array_equal(last[0], theta) else prob.hessian(theta)
                 Hinv = np.linalg.inv(H)
                 if estimator == "MLR":
                     vcov, _ = sandwich(prob, theta, H)
@@ -231,20 +232,23 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
         se_rows[fr] = sd[pt.free[fr] - 1]
     else:
         se_rows[:] = np.nan
-    std_all = std_all_vector(comp, vals)
     std_lv_v = std_all_vector(comp, vals, lv_only=True)
     std_se = np.full(len(pt), np.nan)
     if vcov is not None:
+        # std.all at the estimates and at theta +/- h e_j in one stacked call (delta-method Jacobian)
         h = 1e-6
-        Tp = np.repeat(theta[None, :], 2 * q, axis=0)
+        Tp = np.repeat(theta[None, :], 2 * q + 1, axis=0)
         Tp[np.arange(q), np.arange(q)] += h
         Tp[q + np.arange(q), np.arange(q)] -= h
-        Vp = np.repeat(prob.fixed[None, :], 2 * q, axis=0)
+        Vp = np.repeat(prob.fixed[None, :], 2 * q + 1, axis=0)
         fr = pt.free > 0
         Vp[:, fr] = Tp[:, pt.free[fr] - 1]
         St = std_all_matrix(comp, Vp)
-        Jm = ((St[:q] - St[q:]) / (2 * h)).T  # (nrows, q)
+        std_all = St[2 * q]
+        Jm = ((St[:q] - St[q:2 * q]) / (2 * h)).T  # (nrows, q)
         std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jm, vcov, Jm), 0, None))
+    else:
+        std_all = std_all_vector(comp, vals)
     free = pt.free > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         z = np.where(free, vals / se_rows, np.nan)
