@@ -26,10 +26,10 @@ Information (unit, i.e. per case; lavaan ``lav_model_information_*``; vcov = inv
   casewise scores of (mu, vech Sigma), s_mu = W d_i, s_sigma_u = f_u (z_i z_j - W_ij), z = W d_i,
   evaluated at the model-implied moments (h1.information = "structured"), mapped by Delta.
 
-Optimiser: Newton's method with the analytic Hessian (``Problem.grad_hess``: the moment-space
-Hessian of logL plus the second derivatives of the implied moments contracted with dF/dm) whenever
-that Hessian is positive definite, Fisher scoring (expected information) otherwise, each with step
-halving (Armijo) on F; from lavaan-like starting values. Converged when max |dF/dtheta| < 1e-9
+Optimiser: Fisher scoring (expected information) while max |dF/dtheta| >= 0.1, then Newton's method
+with the analytic Hessian (``Problem.grad_hess``: the moment-space Hessian of logL plus the second
+derivatives of the implied moments contracted with dF/dm) whenever that Hessian is positive definite
+(scoring otherwise), each with step halving (Armijo) on F; from lavaan-like starting values. Converged when max |dF/dtheta| < 1e-9
 (F on lavaan's fmin scale; lavaan's nlminb stops on a relative change of F of 1e-10, which leaves
 its estimates up to ~1e-5 from the optimum in flat directions). At most 200 iterations; if the
 iteration stalls, scipy's BFGS continues from the best point, and estimates that run off to
@@ -445,43 +445,56 @@ def _h2_rows(c, g, E, S, al, G, h):
     return H
 
 
+NEWTON_FROM = 1e-1  # max |gradient| below which the (more expensive) Newton step is used
+
+
+def _evaluate(prob, theta, newton):
+    """(logL, gradient, matrix, kind): the Hessian ("H") for a Newton step or the expected information ("I")."""
+    if newton:
+        out = prob.grad_hess(theta)
+        return None if out is None else (out[0], out[1], out[2], "H")
+    out = prob.gradient(theta, want_info=True)
+    return None if out is None else (out[2], out[0], out[1], "I")
+
+
 def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200, _fallback: bool = True):
-    """Newton (analytic Hessian, when positive definite) or Fisher scoring, with step halving;
-    returns (theta, converged, iterations, max|grad|, message)."""
+    """Fisher scoring far from the optimum, Newton (analytic Hessian, when positive definite) close to
+    it, with step halving; returns (theta, converged, iterations, max|grad|, message)."""
     theta = theta0.copy()
-    out = prob.grad_hess(theta)
+    out = _evaluate(prob, theta, not _fallback)
     if out is None:
         return theta, False, 0, np.inf, "the starting values give a non-positive-definite implied covariance"
-    ll, g, Hm = out
+    ll, g, Mx, kind = out
     f = -(ll - prob.h1_loglik) / prob.N
     it = 0
     msg = ""
     for it in range(1, max_iter + 1):
         gmax = float(np.max(np.abs(g))) if g.size else 0.0
         if gmax < GRAD_TOL:
-            prob.last_hessian = (theta.copy(), Hm)  # reused for the observed-information SEs
+            if kind == "H":
+                prob.last_hessian = (theta.copy(), Mx)  # reused for the observed-information SEs
             return theta, True, it - 1, gmax, ""
         step = None
-        try:
-            Lc = np.linalg.cholesky(Hm)  # Newton only where the Hessian is positive definite
-            step = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, g))
-        except np.linalg.LinAlgError:
-            step = None
-        if step is None:
-            I = prob.expected_info(theta)
+        if kind == "H":
             try:
-                step = -np.linalg.solve(I, g)
+                Lc = np.linalg.cholesky(Mx)  # Newton only where the Hessian is positive definite
+                step = -np.linalg.solve(Lc.T, np.linalg.solve(Lc, g))
             except np.linalg.LinAlgError:
-                step = -np.linalg.lstsq(I, g, rcond=None)[0]
+                Mx = prob.expected_info(theta)
+        if step is None:
+            try:
+                step = -np.linalg.solve(Mx, g)
+            except np.linalg.LinAlgError:
+                step = -np.linalg.lstsq(Mx, g, rcond=None)[0]
         a = 1.0
         accepted = False
         slope = float(g @ step)
         for _ in range(30):
             t_new = theta + a * step
-            out = prob.grad_hess(t_new)
-            if out is not None:
-                f_new = -(out[0] - prob.h1_loglik) / prob.N
-                if f_new <= f + 1e-4 * a * slope or (gmax < 1e-5 and f_new <= f + 1e-12):
+            f_new = prob.objective(t_new)
+            if np.isfinite(f_new) and (f_new <= f + 1e-4 * a * slope or (gmax < 1e-5 and f_new <= f + 1e-12)):
+                out = _evaluate(prob, t_new, gmax < NEWTON_FROM)
+                if out is not None:
                     accepted = True
                     break
             a *= 0.5
@@ -489,7 +502,7 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200, _fallback: 
             msg = "Newton/Fisher scoring could not decrease the objective"
             break
         theta, f = t_new, f_new
-        _, g, Hm = out
+        _, g, Mx, kind = out
         if not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e8:
             msg = "the estimates diverge (an empirically under-identified model?)"
             return theta, False, it, float(np.max(np.abs(g))), msg
