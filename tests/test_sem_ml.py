@@ -159,3 +159,19 @@ def test_auto_cov_y_two_dependent_latents(hs):
     compare(res, ref)
     P = res.parameters
     assert ((P.lhs == "textual") & (P.op == "~~") & (P.rhs == "speed") & P.free).any()
+
+
+def test_latent_correlations_equal_lavaans_cor_lv_in_a_second_order_model():
+    import json
+
+    from conftest import ROOT
+    from crfm.stats.sem import Model, fit
+
+    ref = json.loads((ROOT / "tests/reference/lavaan/hs_second_order.json").read_text())
+    hs = pd.read_csv(ROOT / "tests/data/hs1939.csv")
+    res = fit(Model.from_syntax(ref["model"]), hs)
+    R, se = res.latent_correlations()
+    names = ref["cor_lv"]["names"]
+    want = np.array(ref["cor_lv"]["values"]).reshape(len(names), len(names), order="F")
+    assert np.allclose(R.loc[names, names].to_numpy(), want, atol=1e-6)
+    assert se is not None and (se.loc["visual", "textual"] > 0) and se.loc["visual", "visual"] < 1e-8

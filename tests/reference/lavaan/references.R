@@ -141,7 +141,10 @@ f <- lavaan::sem(fx_model, data = hsm, missing = "ml"); write_case("hs_fixedx_fi
 
 # 5. second-order CFA
 so_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ng =~ visual + textual + speed"
-f <- cfa(so_model, data = hs); write_case("hs_second_order", dump_fit(f, so_model))
+f <- cfa(so_model, data = hs)
+clv <- lavInspect(f, "cor.lv")  # implied correlations of the latent variables (first-order ones via g)
+write_case("hs_second_order", dump_fit(f, so_model, extra = list(cor_lv = list(names = arr(rownames(clv)),
+                                                                           values = arr(as.vector(clv))))))
 
 # 6. multi-group invariance by school (ML and MLR), partial invariance, LRTs
 steps <- list(configural = "none", metric = c("loadings"), scalar = c("loadings", "intercepts"),

@@ -67,6 +67,34 @@ class SEMResult:
 
         return modindices(self, minimum=minimum)
 
+    def latent_correlations(self, group: int = 0) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Implied correlations of the latent variables (lavaan ``lavInspect(fit, "cor.lv")``): from
+        Omega = E S E', the latent block scaled to unit variances; in a second-order model these are the
+        first-order factors' correlations through the higher factor. SEs by the delta method (central
+        differences, h = 1e-6, with this fit's vcov); None without SEs."""
+        prob, comp = self._problem, self._problem.c
+        p, names = comp.p, list(comp.lv)
+
+        def corr(theta):
+            _, _, E, S, _, _ = comp.implied(group, prob.vals(theta))
+            lat = (E @ S @ E.T)[p:, p:]
+            d = np.sqrt(np.diag(lat))
+            return lat / np.outer(d, d)
+
+        R = corr(self.theta)
+        se = None
+        if self.vcov is not None:
+            jac = np.empty((R.size, self.theta.size))
+            for k in range(self.theta.size):
+                h = 1e-6 * max(1.0, abs(self.theta[k]))
+                tp, tm = self.theta.copy(), self.theta.copy()
+                tp[k] += h
+                tm[k] -= h
+                jac[:, k] = (corr(tp) - corr(tm)).ravel() / (2 * h)
+            var = np.einsum("ij,jk,ik->i", jac, self.vcov, jac).reshape(R.shape)
+            se = pd.DataFrame(np.sqrt(np.clip(var, 0.0, None)), index=names, columns=names)
+        return pd.DataFrame(R, index=names, columns=names), se
+
     def implied(self):
         """Per group (Sigma, mu) at the estimates (mu None without a mean structure)."""
         imp, _ = self._problem.implied(self.theta)
