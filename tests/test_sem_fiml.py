@@ -7,6 +7,7 @@ Measured when written: estimates <= 8e-6, SEs <= 1e-6, chi2/fit (incl. FIML-corr
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from _sem_ref import compare, compare_r2, data, load
@@ -83,3 +84,17 @@ def test_refuses_respondent_without_any_item(hsm):
 def test_listwise_drops_incomplete_rows(hsm):
     r = fit(Model.from_syntax(load("hs_fiml")["model"]), hsm)
     assert r.n == int((~hsm[ITEMS].isna().any(axis=1)).sum())
+
+
+def test_saturated_moments_equal_lavaans_em_h1():
+    import json
+
+    from conftest import ROOT
+    from crfm.stats.sem import saturated_moments
+
+    ref = json.loads((ROOT / "tests/reference/lavaan/hs_fiml.json").read_text())
+    items = [f"x{i}" for i in range(1, 10)]
+    m = saturated_moments(pd.read_csv(ROOT / "tests/data/hs1939_missing.csv"), items)
+    assert np.allclose(m.cov.to_numpy().ravel(order="F"), ref["h1_cov"], atol=1e-6)
+    assert np.allclose(m.mean.to_numpy(), ref["h1_mean"], atol=1e-6)
+    assert m.n == 301 and np.allclose(np.diag(m.corr), 1.0)

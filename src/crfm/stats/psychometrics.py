@@ -175,9 +175,15 @@ def _cov(df: pd.DataFrame, items: list[str], missing: str, what: str, min_cases:
     raise AnalysisError(f"{what}: missing must be 'listwise' or 'pairwise', got {missing!r}")
 
 
-def _alpha_from_cov(c: np.ndarray) -> float:
+def cronbach_alpha_from_cov(c) -> float:
+    """Cronbach's alpha from an item covariance matrix: k / (k - 1) * (1 - tr(C) / sum(C)) (e.g. the
+    ML estimate of the items' covariance under MAR, the saturated model of a FIML analysis)."""
+    c = np.asarray(c, dtype=float)
     k = c.shape[0]
     return float(k / (k - 1) * (1.0 - np.trace(c) / c.sum()))
+
+
+_alpha_from_cov = cronbach_alpha_from_cov
 
 
 # --------------------------------------------------------------------------------------------------
@@ -509,7 +515,18 @@ def htmt(df: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFr
             )
     items = [i for c in names for i in constructs[c]]
     x = complete_items(df, items, min_cases=3, what="htmt")
-    r = np.abs(np.corrcoef(x.to_numpy(), rowvar=False))
+    return htmt_from_corr(pd.DataFrame(np.corrcoef(x.to_numpy(), rowvar=False), index=items, columns=items), constructs)
+
+
+def htmt_from_corr(corr: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """:func:`htmt` from an item correlation matrix (rows and columns named by item), e.g. the ML
+    estimate under MAR of a FIML analysis."""
+    names = list(constructs)
+    items = [i for c in names for i in constructs[c]]
+    absent = [i for i in items if i not in corr.index]
+    if absent:
+        raise AnalysisError(f"htmt: item(s) {', '.join(absent)} not in the correlation matrix")
+    r = np.abs(corr.loc[items, items].to_numpy(dtype=float))
     pos = {it: k for k, it in enumerate(items)}
     idx = {c: [pos[i] for i in constructs[c]] for c in names}
     mono = {}
@@ -617,9 +634,15 @@ def harman_single_factor(
     i.e. the share of total standardized variance carried by the first *unrotated principal component*
     (not a common factor). ``passed`` when share < ``threshold`` (conventionally 0.5).
     """
+    x, r = check_correlation_input(df, items, what="harman_single_factor")
+    return harman_from_corr(r, len(x), threshold)
+
+
+def harman_from_corr(corr, n: int, threshold: float = 0.5) -> HarmanResult:
+    """:func:`harman_single_factor` from an item correlation matrix (e.g. the ML estimate under MAR)."""
     if not 0 < threshold <= 1:
         raise AnalysisError(f"harman_single_factor: threshold must be in (0, 1], got {threshold}")
-    x, r = check_correlation_input(df, items, what="harman_single_factor")
+    r = np.asarray(corr, dtype=float)
     lam1 = float(np.linalg.eigvalsh(r)[-1])
     share = lam1 / r.shape[0]
     return HarmanResult(
@@ -628,5 +651,5 @@ def harman_single_factor(
         passed=bool(share < threshold),
         first_eigenvalue=lam1,
         n_items=r.shape[0],
-        n=len(x),
+        n=int(n),
     )

@@ -17,12 +17,12 @@ solution, R-squared, flags), ``modindices``, ``invariance`` (multi-group steps a
 differences), ``batch`` (vectorised ML for Monte Carlo).
 """
 
-from .data import coverage, missing_patterns
+from .data import SaturatedMoments, coverage, missing_patterns, saturated_moments
 from .engine import fit
 from .model import Model
 from .result import SEMResult
 
-__all__ = ["Model", "fit", "SEMResult", "missing_patterns", "coverage", "chi_square_difference",
+__all__ = ["Model", "fit", "SEMResult", "missing_patterns", "coverage", "saturated_moments", "SaturatedMoments", "chi_square_difference",
            "measurement_invariance", "ChiSquareDifferenceResult", "InvarianceResult", "fit_ml_batch",
            "BatchResult"]
 

@@ -159,6 +159,30 @@ def em_h1(blocks, p: int, Y: np.ndarray, max_iter: int = 500, tol: float = 1e-5)
     return mu, Sigma
 
 
+@dataclass(frozen=True)
+class SaturatedMoments:
+    """ML estimates of the items' means and covariance (divisor N) under MAR: lavaan's EM h1."""
+
+    mean: pd.Series
+    cov: pd.DataFrame
+    n: int
+
+    @property
+    def corr(self) -> pd.DataFrame:
+        d = np.sqrt(np.diag(self.cov.to_numpy()))
+        return self.cov / np.outer(d, d)
+
+
+def saturated_moments(data: pd.DataFrame, items) -> SaturatedMoments:
+    """The saturated model of a FIML analysis: means and covariance of ``items`` by EM (every row with
+    at least one observed item counts; complete data: the sample moments). Rows with no observed item
+    are refused, as in :func:`crfm.stats.sem.fit`."""
+    items = list(items)
+    g = prepare_group(None, data, items, [], fiml=True, where="data")
+    mu, Sigma = g.mean, g.cov
+    return SaturatedMoments(pd.Series(mu, index=items), pd.DataFrame(Sigma, index=items, columns=items), int(g.n))
+
+
 def missing_patterns(data: pd.DataFrame, items) -> pd.DataFrame:
     """Missing-data patterns of ``items``: one row per pattern (1 = observed, 0 = missing) with its
     count, most frequent first (lavaan ``lavInspect(fit, "patterns")`` with the frequencies)."""
