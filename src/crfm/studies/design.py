@@ -168,7 +168,7 @@ def replicate(sim: Simulator, cell: dict, i: int, seed: int) -> dict:
     row = {"replicate": i, "cell": cell["cell"], "n": cell["n"], "interaction": cell["interaction"]}
     data = sim.study2(cell["n"], rng)
     try:
-        fit = cfa.fit_cfa(data, sim.items, compute_se=True, warn=False)
+        fit = cfa.fit_cfa(data, sim.items)
         row.update(
             cfa_converged=bool(fit.converged),
             cfa_proper=bool(fit.proper),

@@ -237,6 +237,12 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
     p = len(ov)
     if n < 2:
         raise AnalysisError(f"{where}: only {n} usable case(s)")
+    if not fiml and n <= p:
+        raise AnalysisError(
+            f"{where}: only {n} complete case(s) for {p} model items: their covariance matrix cannot be "
+            f"positive definite; need more complete cases than items (or FIML, missing='fiml', to use "
+            f"the {len(Y_all)} partly answered rows)"
+        )
     # zero variance items
     blocks, npat = _blocks(Y)
     if npat == 1 and blocks[0].obs.shape[1] == p:
