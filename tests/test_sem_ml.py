@@ -67,6 +67,15 @@ def test_observed_covariates_fixed_x(hs, case):
     assert np.isclose(exo.loc[(exo.lhs == "ageyr") & (exo.rhs == "ageyr"), "est"].iloc[0], hs["ageyr"].var(ddof=0))
 
 
+def test_latents_correlated_with_observed_covariates_by_explicit_covariances(hs):
+    """The form Study 3's SEM uses: lavaan leaves exogenous latents uncorrelated with observed
+    covariates unless the syntax states `f ~~ x`; with the statement both agree (chi2 207.19, df 37)."""
+    ref = load("hs_latent_x_cov")
+    res = fit(Model.from_syntax(ref["model"]), hs)
+    compare(res, ref)
+    assert res.fit["df"] == 37 and res.fit["npar"] == 29
+
+
 def test_second_order(hs):
     ref = load("hs_second_order")
     res = fit(Model.from_syntax(ref["model"]), hs)

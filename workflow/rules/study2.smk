@@ -77,6 +77,7 @@ rule study2_confirm:
         comparisons=f"{RESULTS}/tables/study2_comparisons.csv",
         loadings=f"{RESULTS}/tables/study2_loadings.csv",
         factor_correlations=f"{RESULTS}/tables/study2_factor_correlations.csv",
+        modindices=f"{RESULTS}/tables/study2_modindices.csv",
         second_order_loadings=(
             f"{RESULTS}/tables/study2_second_order_loadings.csv"
             if "study2_second_order_loadings" in study_tables("study2")
@@ -87,6 +88,8 @@ rule study2_confirm:
         htmt=f"{RESULTS}/tables/study2_htmt.csv",
         common_method=f"{RESULTS}/tables/study2_common_method.csv",
         scale_items=f"{RESULTS}/tables/study2_scale_items.csv",
+        missing_patterns=f"{RESULTS}/tables/study2_missing_patterns.csv",
+        coverage=f"{RESULTS}/tables/study2_coverage.csv",
         summary=f"{RESULTS}/study2/summary.json",
     log:
         f"{RESULTS}/logs/study2_confirm.log",
@@ -101,6 +104,28 @@ rule study2_confirm:
         settings=settings("study2_confirm"),
     script:
         "../scripts/study2_confirm.py"
+
+
+rule study2_invariance:
+    input:
+        data=rules.study2_validate.output.data,
+        samples=rules.study2_explore.output.samples,
+        retained=rules.study2_explore.output.retained,
+    output:
+        invariance=f"{RESULTS}/tables/study2_invariance.csv",
+    log:
+        f"{RESULTS}/logs/study2_invariance.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/study2_invariance.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        settings=settings("study2_invariance"),
+    script:
+        "../scripts/study2_invariance.py"
 
 
 rule study2:

@@ -101,7 +101,7 @@ def flow_numbers(book: NumberBook, study: str, path) -> None:
 FIT_COLS = (
     ("chi2", "num", 2),
     ("df", "int", 0),
-    ("pvalue", "p", 3),
+    ("p", "p", 3),
     ("cfi", "bounded", 3),
     ("tli", "bounded", 3),
     ("rmsea", "bounded", 3),
@@ -109,13 +109,19 @@ FIT_COLS = (
     ("aic", "num", 2),
     ("bic", "num", 2),
     ("n", "int", 0),
+    ("chi2_scaled", "num", 2),
+    ("p_scaled", "p", 3),
+    ("scaling_factor", "num", 3),
+    ("cfi_robust", "bounded", 3),
+    ("tli_robust", "bounded", 3),
+    ("rmsea_robust", "bounded", 3),
 )
 
 
 def fit_numbers(book: NumberBook, prefix: str, row, path, where: str) -> None:
     for col, kind, dec in FIT_COLS:
         if col in row.index:
-            book.put(f"{prefix}.{'p' if col == 'pvalue' else col}", row[col], kind, dec, source(path, where, col))
+            book.put(f"{prefix}.{col}", row[col], kind, dec, source(path, where, col))
     if "rmsea_ci_lower" in row.index:
         book.put_ci(
             f"{prefix}.rmsea_ci",

@@ -13,7 +13,8 @@ loading, second-order, correlation and residual-variance tables are views of tha
   covariances in a correlated-factors model, through the higher factor in a second-order model), SEs by
   the delta method;
 * fit: every lavaan fit measure of the core (chi2, df, p, CFI, TLI, RMSEA with its 90% CI, SRMR,
-  logL, AIC, BIC; scaled and robust versions under MLR), plus converged / heywood / proper flags.
+  logL, AIC, BIC; the scaled chi-square and robust indices under MLR), plus converged / heywood / proper
+  flags.
 
 Identification: the first indicator of each factor has its loading fixed at 1 (lavaan's default);
 standardized results do not depend on it. Improper solutions are never silent: ``heywood_cases`` names
@@ -229,7 +230,8 @@ class CFAResult:
     def fit(self) -> dict:
         f = self.sem.fit
         out = {k: f[k] for k in FIT_KEYS}
-        out.update({k: f[k] for k in ROBUST_KEYS if k in f})
+        if self.sem.estimator == "MLR":
+            out.update({k: f[k] for k in ROBUST_KEYS if k in f})
         out.update(
             estimator=self.sem.estimator,
             missing=self.sem.missing,

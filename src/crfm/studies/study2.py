@@ -22,6 +22,7 @@ from crfm.errors import AnalysisError
 from crfm.stats import cfa as cfa_mod
 from crfm.stats import efa as efa_mod
 from crfm.stats import psychometrics as pm
+from crfm.stats import sem
 from crfm.studies.base import Study, StudyResult, Table, code_of
 from crfm.studies.survey import survey_settings
 
@@ -45,17 +46,29 @@ CONFIRM_TABLES = (
     "study2_comparisons",
     "study2_loadings",
     "study2_factor_correlations",
+    "study2_modindices",
     "study2_second_order_loadings",
     "study2_reliability",
     "study2_fornell_larcker",
     "study2_htmt",
     "study2_common_method",
     "study2_scale_items",
+    "study2_missing_patterns",
+    "study2_coverage",
 )
 FIGURES = ("study2_scree", "study2_efa_loadings")
 
 
 # --- settings -----------------------------------------------------------------------------------------
+
+
+ESTIMATION_DEFAULTS = {"estimator": "ML", "missing": "fiml"}
+INVARIANCE_DEFAULTS = {"partial": [], "steps": ["configural", "metric", "scalar", "strict"], "cutoffs": {"delta_cfi_min": -0.010, "delta_rmsea_max": 0.015}}
+
+
+def estimation_settings(config: Mapping, study: str) -> dict:
+    """The study's ``estimation`` over the top-level one, over the defaults (ML, FIML)."""
+    return {**ESTIMATION_DEFAULTS, **(config.get("estimation") or {}), **(config[study].get("estimation") or {})}
 
 
 def settings(config: Mapping) -> dict:
@@ -87,10 +100,31 @@ def confirm_settings(config: Mapping) -> dict:
     s2 = config["study2"]
     so = config.get("second_order")
     return {
-        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "thresholds": st["thresholds"]},
+        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "thresholds": st["thresholds"], "estimation": estimation_settings(config, "study2")},
         "second_order": {"factor": so["factor"]} if so else None,
         "measurement": _measurement(config),
     }
+
+
+def invariance_settings(config: Mapping) -> dict:
+    s2 = config["study2"]
+    inv = s2.get("invariance")
+    return {
+        "study2": {
+            "id_column": s2["id_column"],
+            "estimation": estimation_settings(config, "study2"),
+            "invariance": {**INVARIANCE_DEFAULTS, **inv} if inv else None,
+        }
+    }
+
+
+def has_invariance(config: Mapping) -> bool:
+    """Invariance is tested when configured, and across the halves only when the data are split."""
+    s2 = config.get("study2", {})
+    inv = s2.get("invariance")
+    if not inv:
+        return False
+    return inv["group"] != "sample" or settings(config)["split"]["enabled"]
 
 
 def split_samples(df: pd.DataFrame, id_column: str, split: dict) -> pd.DataFrame:
@@ -237,23 +271,36 @@ class ConfirmResult(StudyResult):
     fits: dict
     sample: str
     thresholds: dict
+    estimation: dict
+    modindices: pd.DataFrame
+    missing_patterns: pd.DataFrame
+    coverage: pd.DataFrame
+
+    def method_note(self) -> str:
+        e = self.estimation
+        how = {"fiml": "full-information ML (FIML, lavaan missing = \"ml\"): every respondent of the sample counts, missing answers assumed missing at random", "listwise": "complete cases only (listwise deletion)"}[e["missing"]]
+        est = {"ML": "maximum likelihood (ML)", "MLR": "robust ML (MLR: Huber-White SEs, Yuan-Bentler scaled chi-square, robust CFI/TLI/RMSEA)"}[e["estimator"]]
+        return f"{est}, {how}; {self.sample}, n = {self.fits['correlated'].n} of {self.n} respondents; estimation core crfm.stats.sem (lavaan 0.6 conventions)."
 
     def tables(self) -> list[Table]:
         thr = self.thresholds
-        n_used = self.fits["correlated"].fit["n"]
-        ml = f"ML (semopy, objective MLW = lavaan ML), {self.sample}: listwise complete n = {n_used} of {self.n} respondents."
+        ml = self.method_note()
         warn = tuple(f"WARNING: {p}" for p in self.problems)
         c_rival, c_fit = code_of(cfa_mod.rival_models), code_of(cfa_mod.fit_cfa)
+        moments = "item covariances: the saturated model's ML estimate (EM under MAR, the FIML analysis's h1)" if self.estimation["missing"] == "fiml" else "item covariances of the complete cases"
         out = [
-            Table("study2_fit", self.fit, (ml, "SRMR: Bentler's, on correlations; log-likelihood, AIC and BIC computed from the ML discrepancy (N-divisor covariance), as lavaan.", *warn), c_rival),
-            Table("study2_comparisons", self.comparisons, ("Chi-square difference (likelihood-ratio) tests of nested models.",), code_of(cfa_mod.chi_square_difference)),
+            Table("study2_fit", self.fit, (ml, "SRMR as lavaan's srmr (with the mean residuals under FIML); log-likelihood, AIC and BIC of the ML fit.", *warn), c_rival),
+            Table("study2_comparisons", self.comparisons, ("Chi-square difference tests of nested models (likelihood ratio; Satorra-Bentler 2001 scaled difference under MLR).",), code_of(cfa_mod.chi_square_difference)),
             Table("study2_loadings", self.loadings, (ml, "Standardized (std.all) loadings; SEs by the delta method; 95% Wald CIs.", *warn), c_fit),
             Table("study2_factor_correlations", self.factor_correlations, (ml,), c_fit),
-            Table("study2_reliability", self.reliability, (f"alpha: Cronbach's raw alpha. CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized CFA loadings. Pass: alpha >= {thr['alpha']}, CR >= {thr['cr']}, AVE >= {thr['ave']}.",), code_of(pm.composite_reliability)),
+            Table("study2_modindices", self.modindices, (ml, "The ten largest modification indices of the correlated-factors model (lavaan modindices: score test of a fixed parameter, expected parameter change, standardized EPC)."), code_of(cfa_mod.CFAResult.modindices)),
+            Table("study2_reliability", self.reliability, (f"alpha: Cronbach's raw alpha from the {moments}, the same respondents as CR and AVE. CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized CFA loadings. Pass: alpha >= {thr['alpha']}, CR >= {thr['cr']}, AVE >= {thr['ave']}.",), code_of(pm.composite_reliability)),
             Table("study2_fornell_larcker", self.fornell_larcker, ("Diagonal: square root of AVE; off-diagonal: CFA factor correlations. Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",), code_of(pm.fornell_larcker)),
-            Table("study2_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations; pass: HTMT < {thr['htmt']}.",), code_of(pm.htmt)),
-            Table("study2_common_method", self.common_method, ("Harman: first unrotated principal component of all retained items.",), code_of(pm.harman_single_factor)),
+            Table("study2_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations ({moments}); pass: HTMT < {thr['htmt']}.",), code_of(pm.htmt_from_corr)),
+            Table("study2_common_method", self.common_method, (f"Harman: first unrotated principal component of all retained items ({moments}).",), code_of(pm.harman_from_corr)),
             Table("study2_scale_items", self.scale_items, (ml, "Standardized loadings of the correlated-factors model with the constructs' alpha, CR and AVE."), c_fit),
+            Table("study2_missing_patterns", self.missing_patterns, (f"Missing-answer patterns of the retained items in the {self.sample} (1 = answered), most frequent first; n = {self.n}.",), code_of(sem.missing_patterns)),
+            Table("study2_coverage", self.coverage, (f"Share of the {self.sample}'s {self.n} respondents who answered each retained item.",), code_of(sem.coverage)),
         ]
         if self.second_order_loadings is not None:
             out.insert(4, Table("study2_second_order_loadings", self.second_order_loadings, (ml, "Standardized loadings of the first-order factors on the second-order factor."), c_fit))
@@ -276,11 +323,21 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     """Rival CFA models and reliability/validity on the validation (or full) sample."""
     s2, st = config["study2"], settings(config)
     thr = st["thresholds"]
+    est = s2.get("estimation") or ESTIMATION_DEFAULTS
     val_ids = set(samples.loc[samples["sample"] != "calibration", s2["id_column"]])
     val = df[df[s2["id_column"]].isin(val_ids)].reset_index(drop=True)
     so = config.get("second_order")
-    rivals = cfa_mod.rival_models(val, retained, second_order_name=so["factor"] if so else None)
+    rivals = cfa_mod.rival_models(val, retained, second_order_name=so["factor"] if so else None, estimator=est["estimator"], missing=est["missing"])
     main = rivals.fits["correlated"]
+    all_items = [i for v in retained.values() for i in v]
+    moments = sem.saturated_moments(val[all_items], all_items) if est["missing"] == "fiml" else None
+    if moments is None:
+        complete = val[all_items].dropna()
+        cov = complete.cov(ddof=0)
+        d = np.sqrt(np.diag(cov.to_numpy()))
+        corr, n_moments = cov / np.outer(d, d), len(complete)
+    else:
+        cov, corr, n_moments = moments.cov, moments.corr, moments.n
     problems = []
     for name, fit in rivals.fits.items():
         for w in fit.warnings:
@@ -288,7 +345,7 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     std = main.std_loadings_by_factor()
     cr = pm.composite_reliability(std)
     av = pm.ave(std)
-    alpha = {c: pm.cronbach_alpha(val[items]) for c, items in retained.items()}
+    alpha = {c: pm.cronbach_alpha_from_cov(cov.loc[items, items]) for c, items in retained.items()}
     rel = pd.DataFrame(
         {
             "construct": list(retained),
@@ -304,17 +361,16 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     rel["cr_pass"] = rel["cr"] >= thr["cr"]
     rel["ave_pass"] = rel["ave"] >= thr["ave"]
     fl = pm.fornell_larcker(av.to_dict(), main.factor_corr_matrix)
-    ht = pm.htmt(val, retained)
+    ht = pm.htmt_from_corr(corr, retained)
     ht_pairs = pm.square_to_pairs(ht, "htmt")
     ht_pairs["pass"] = ht_pairs["htmt"] < thr["htmt"]
-    all_items = [i for v in retained.values() for i in v]
-    harman = pm.harman_single_factor(val[all_items], threshold=thr["harman_share"])
+    harman = pm.harman_from_corr(corr.loc[all_items, all_items], n_moments, threshold=thr["harman_share"])
     comp = rivals.comparisons
     one_vs = comp[(comp["restricted"] == "one_factor") & (comp["full"] == "correlated")].iloc[0]
     cmv = pd.DataFrame(
         [
             {"check": "Harman's single factor: first unrotated component's share of variance", "value": harman.share, "threshold": f"< {thr['harman_share']:g}", "pass": bool(harman.passed)},
-            {"check": "One-factor CFA vs correlated-factors CFA: delta chi-square", "value": one_vs["delta_chi2"], "threshold": f"df = {one_vs['delta_df']:g}, p = {one_vs['p']:.3g}", "pass": bool(one_vs["p"] < 0.05)},
+            {"check": "One-factor CFA vs correlated-factors CFA: delta chi-square", "value": one_vs["delta_chi2"], "threshold": f"df = {one_vs['delta_df']:g}, p = {one_vs['p']:.3g}" if np.isfinite(one_vs["p"]) else f"df = {one_vs['delta_df']:g}: no test ({one_vs['note']})", "pass": bool(one_vs["p"] < 0.05)},
             {"check": "One-factor CFA: CFI", "value": rivals.fits["one_factor"].fit["cfi"], "threshold": "poor fit expected (< .90)", "pass": bool(rivals.fits["one_factor"].fit["cfi"] < 0.90)},
         ]
     )
@@ -324,6 +380,8 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     scale = scale.merge(rel[["construct", "alpha", "cr", "ave"]], on="construct", how="left")
     second = rivals.fits.get("second_order")
     so_load = second.second_order_loadings if second is not None else None
+    mi = main.modindices(top=10)
+    cov_items = sem.coverage(val, all_items)
     return ConfirmResult(
         fit=rivals.table.copy(),
         comparisons=comp,
@@ -338,9 +396,52 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
         problems=problems,
         n=len(val),
         fits=rivals.fits,
-        sample="validation sample" if (samples["sample"] == "validation").any() else "full sample",
+        sample="validation half" if (samples["sample"] == "validation").any() else "full sample",
         thresholds=thr,
+        estimation=dict(est),
+        modindices=mi[["lhs", "op", "rhs", "mi", "epc", "sepc_all"]],
+        missing_patterns=sem.missing_patterns(val, all_items),
+        coverage=cov_items.rename_axis("item").reset_index(),
     )
+
+
+# --- measurement invariance -----------------------------------------------------------------------------
+
+
+@dataclass
+class InvarianceResult(StudyResult):
+    table: pd.DataFrame
+    group: str
+    n_by_group: dict
+    estimation: dict
+    partial: list
+
+    def tables(self) -> list[Table]:
+        groups = ", ".join(f"{k}: n = {v}" for k, v in self.n_by_group.items())
+        e = self.estimation
+        notes = (
+            f"Multi-group CFA of the purified scale (correlated factors) across '{self.group}' ({groups}); {e['estimator']}, {'FIML' if e['missing'] == 'fiml' else 'listwise'}. "
+            "Configural: same pattern; metric: + equal loadings; scalar: + equal intercepts (latent means free in the second group); strict: + equal residual variances. "
+            "Each step is compared with the one before: chi-square difference (Satorra-Bentler 2001 scaled under MLR), change in CFI and RMSEA (robust under MLR) against the cut-offs of Chen (2007)."
+            + (f" Partial invariance: {', '.join(self.partial)} free across groups." if self.partial else ""),
+        )
+        return [Table("study2_invariance", self.table, notes, code_of(sem.measurement_invariance))]
+
+
+def invariance(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping) -> InvarianceResult:
+    """Configural, metric, scalar and strict invariance of the correlated-factors model across the groups
+    of the configured column (``sample``: the calibration and validation halves)."""
+    s2 = config["study2"]
+    inv, est = s2["invariance"], s2["estimation"]
+    data = df.merge(samples, on=s2["id_column"], how="left", validate="one_to_one")
+    group = inv["group"]
+    if group not in data.columns:
+        raise AnalysisError(f"study2.invariance.group: column '{group}' is not in the Study 2 data (declare it under study2.variables, or use 'sample')")
+    items = [i for v in retained.values() for i in v]
+    model = sem.Model.from_syntax(cfa_mod.cfa_syntax(retained))
+    res = sem.measurement_invariance(model, data[[group, *items]], group, estimator=est["estimator"], missing=est["missing"], partial=tuple(inv["partial"]), cutoffs=dict(inv["cutoffs"]), steps=tuple(inv["steps"]))
+    n_by_group = {str(k): int(v) for k, v in data[group].value_counts(sort=False).sort_index().items()}
+    return InvarianceResult(res.table, group, n_by_group, dict(est), list(inv["partial"]))
 
 
 # The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
@@ -358,6 +459,8 @@ allOf:
       variables: true
       ignore_columns: true
       exclusions: true
+      estimation: {$ref: "#/$defs/estimation"}
+      invariance: {$ref: "#/$defs/invariance"}
       constructs:
         type: array
         minItems: 1
@@ -412,6 +515,8 @@ def tables(config: Mapping) -> list[str]:
     out = ["study2_exclusions", "study2_flow", *EXPLORE_TABLES, *CONFIRM_TABLES]
     if not config.get("second_order"):
         out.remove("study2_second_order_loadings")
+    if has_invariance(config):
+        out.append("study2_invariance")
     return out
 
 
@@ -425,6 +530,7 @@ STUDY = Study(
         "study2_validate": lambda config: survey_settings(config, "study2"),
         "study2_explore": explore_settings,
         "study2_confirm": confirm_settings,
+        "study2_invariance": invariance_settings,
     },
     raw_inputs=lambda config: [config["study2"]["survey"]],
     summaries={"study2_explore": "study2/explore_summary.json"},

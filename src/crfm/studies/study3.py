@@ -669,6 +669,8 @@ allOf:
       variables: true
       ignore_columns: true
       exclusions: true
+      estimation: {$ref: "#/$defs/estimation"}
+      invariance: {$ref: "#/$defs/invariance"}
       outcome: {$ref: "#/$defs/name"}
       focal: {$ref: "#/$defs/name"}
       moderators:

@@ -137,6 +137,10 @@ fx_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\ntextual ~ visual +
 f <- lavaan::sem(fx_model, data = hs); write_case("hs_fixedx", dump_fit(f, fx_model))
 fx2 <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\nvisual ~ ageyr\nspeed ~ sex + ageyr"
 f <- lavaan::sem(fx2, data = hs); write_case("hs_fixedx2", dump_fit(f, fx2))
+# exogenous latents correlated with the observed covariates by explicit covariances (lavaan fixes them
+# at 0 by default; Study 3's SEM states them, so its controls partial out the latent predictors)
+fx3 <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\nspeed ~ visual + textual + ageyr + grade\nvisual ~~ ageyr + grade\ntextual ~~ ageyr + grade"
+f <- lavaan::sem(fx3, data = hs); write_case("hs_latent_x_cov", dump_fit(f, fx3))
 f <- lavaan::sem(fx_model, data = hsm, missing = "ml"); write_case("hs_fixedx_fiml", dump_fit(f, fx_model))
 
 # 5. second-order CFA

@@ -61,23 +61,57 @@ RELIABILITY = (
 MODEL_NAMES = {"one_factor": "One factor", "correlated": "Correlated factors", "second_order": "Second order"}
 FIT = (
     Col("model", "Model", values=MODEL_NAMES),
+    Col("n", "*n*", "int"),
     Col("chi2", "*χ*²", "num", 2),
     Col("df", "*df*", "int"),
-    Col("pvalue", "*p*", "p"),
+    Col("p", "*p*", "p"),
+    Col("chi2_scaled", "Scaled *χ*²", "num", 2),
+    Col("scaling_factor", "Scaling factor", "num", 3),
+    Col("p_scaled", "*p* (scaled)", "p"),
     Col("cfi", "CFI", "bounded", 3),
     Col("tli", "TLI", "bounded", 3),
     Col("rmsea", "RMSEA", "bounded", 3),
     ci("rmsea_ci_lower", "rmsea_ci_upper", "RMSEA 90% CI", 3, bounded=True),
+    Col("cfi_robust", "Robust CFI", "bounded", 3),
+    Col("tli_robust", "Robust TLI", "bounded", 3),
+    Col("rmsea_robust", "Robust RMSEA", "bounded", 3),
     Col("srmr", "SRMR", "bounded", 3),
     Col("aic", "AIC", "num", 2),
     Col("bic", "BIC", "num", 2),
 )
 FIT_NOTE = "CI = confidence interval."
+MODINDICES = (
+    Col("lhs", "Left"),
+    Col("op", "Op."),
+    Col("rhs", "Right"),
+    Col("mi", "MI", "num", 2),
+    Col("epc", "EPC", "num", 3),
+    Col("sepc_all", "Std. EPC", "num", 3),
+)
+INVARIANCE = (
+    Col("step", "Model"),
+    Col("chi2", "*χ*²", "num", 2),
+    Col("df", "*df*", "int"),
+    Col("chi2_scaled", "Scaled *χ*²", "num", 2),
+    Col("cfi", "CFI", "bounded", 3),
+    Col("cfi_robust", "Robust CFI", "bounded", 3),
+    Col("tli", "TLI", "bounded", 3),
+    Col("rmsea", "RMSEA", "bounded", 3),
+    Col("rmsea_robust", "Robust RMSEA", "bounded", 3),
+    Col("srmr", "SRMR", "bounded", 3),
+    Col("delta_chi2", "Δ*χ*²", "num", 2),
+    Col("delta_df", "Δ*df*", "int"),
+    Col("delta_p", "*p*", "p"),
+    Col("delta_cfi", "ΔCFI", "num", 3),
+    Col("delta_rmsea", "ΔRMSEA", "num", 3),
+    Col("verdict", "Verdict", wide=True),
+)
 LOADINGS = (
     Col("factor", "Factor", group=True),
     Col("item", "Item"),
     Col("est", "Unstd.", "num", 2),
     Col("se", "*SE*", "num", 2),
+    Col("p", "*p*", "p"),
     Col("std_all", "Std.", "bounded", 2),
     ci("ci_lower", "ci_upper", "95% CI (std.)", 2, bounded=True),
 )
@@ -86,6 +120,7 @@ SECOND_ORDER = (
     Col("subfactor", "First-order factor"),
     Col("est", "Unstd.", "num", 2),
     Col("se", "*SE*", "num", 2),
+    Col("p", "*p*", "p"),
     Col("std_all", "Std.", "bounded", 2),
     ci("ci_lower", "ci_upper", "95% CI (std.)", 2, bounded=True),
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from crfm.data.tables import read_table
 from crfm.report.numbers import NumberBook, column_max, fit_numbers, flow_numbers, reliability_numbers, source, load_json
 from crfm.report.specs.common import (
+    INVARIANCE,
+    MODINDICES,
     Col,
     EXCLUSIONS_COLS,
     FIT,
@@ -135,6 +137,7 @@ TABLES: dict[str, TableSpec] = {
             ci("ci_lower", "ci_upper", "95% CI", 2, bounded=True),
         ),
     ),
+    "study2_modindices": TableSpec("Confirmatory factor analysis: largest modification indices", MODINDICES),
     "study2_second_order_loadings": TableSpec("Second-order factor loadings", SECOND_ORDER),
     "study2_reliability": TableSpec(
         "Reliability and convergent validity",
@@ -190,6 +193,9 @@ TABLES: dict[str, TableSpec] = {
             ci("ci_lower", "ci_upper", "95% CI", 2, bounded=True),
         ),
     ),
+    "study2_missing_patterns": TableSpec("Missing answers: patterns in the confirmatory sample", (Col("n", "*n*", "int"), Col("n_observed", "Items answered", "int")), rest=Col("", fmt="int")),
+    "study2_coverage": TableSpec("Missing answers: coverage per item", (Col("item", "Item"), Col("coverage", "Share answered", "bounded", 3))),
+    "study2_invariance": TableSpec("Measurement invariance across groups", INVARIANCE),
 }
 
 FIGURES: dict[str, str] = {
