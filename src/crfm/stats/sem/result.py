@@ -207,8 +207,12 @@ def std_all_matrix(comp, V: np.ndarray, lv_only: bool = False) -> np.ndarray:
             o = np.where(c == 2, cov, o)
             o = np.where(c == 3, v / sd[:, i], o)
             if lv_only:
-                keep = (c == 1) & (i < p) | (c == 2) & ((i < p) | (j < p))
+                keep = (c == 1) & (i < p) | (c == 2) & (i < p) & (j < p)
                 o = np.where(keep, v, o)
+                # a latent with an observed variable (lavaan std.lv): scale the latent side only
+                lv_ov = (c == 2) & ((i < p) ^ (j < p))
+                lat = np.where(i < p, j, i)
+                o = np.where(lv_ov, v / np.sqrt(res[:, lat]), o)
         out[:, rows] = o
     return out
 
