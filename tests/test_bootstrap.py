@@ -85,8 +85,8 @@ def test_bca_equals_scipy_on_the_same_resamples():
     jack = jackknife(pd.DataFrame({"x": x}), lambda d: {"v": np.var(d.x)})["v"].to_numpy()
     np.testing.assert_allclose(jack, [np.var(np.delete(x, i)) for i in range(len(x))], rtol=1e-12)
     out = bca_interval(theta_b, np.var(x), jack, alpha=0.05)
-    assert out["low"] == pytest.approx(res_bca.confidence_interval.low, rel=1e-10)
-    assert out["high"] == pytest.approx(res_bca.confidence_interval.high, rel=1e-10)
+    assert out["lower"] == pytest.approx(res_bca.confidence_interval.low, rel=1e-10)
+    assert out["upper"] == pytest.approx(res_bca.confidence_interval.high, rel=1e-10)
     assert abs(out["z0"]) > 0.01 and abs(out["acceleration"]) > 0.01
     lo, hi = percentile_interval(theta_b, 0.05)
     assert (lo, hi) == pytest.approx(
@@ -109,8 +109,8 @@ def test_full_pipeline_bca_close_to_scipy_monte_carlo():
         (x,), np.mean, n_resamples=20000, method="BCa", random_state=np.random.default_rng(1)
     )
     se = x.std(ddof=1) / np.sqrt(len(x))
-    assert abs(ci.bca_low - ref.confidence_interval.low) < 0.25 * se
-    assert abs(ci.bca_high - ref.confidence_interval.high) < 0.25 * se
+    assert abs(ci.bca_lower - ref.confidence_interval.low) < 0.25 * se
+    assert abs(ci.bca_upper - ref.confidence_interval.high) < 0.25 * se
     assert ci.n_boot == B and ci.n_failed == 0
 
 
@@ -127,11 +127,11 @@ def test_percentile_ci_for_mean_of_normal_sample():
     se = x.std(ddof=1) / np.sqrt(len(x))
     half = stats.norm.ppf(0.975) * se
     assert ci.estimate == pytest.approx(x.mean())
-    assert ci.pct_low == pytest.approx(x.mean() - half, abs=0.1 * half)
-    assert ci.pct_high == pytest.approx(x.mean() + half, abs=0.1 * half)
+    assert ci.pct_lower == pytest.approx(x.mean() - half, abs=0.1 * half)
+    assert ci.pct_upper == pytest.approx(x.mean() + half, abs=0.1 * half)
     assert ci.boot_se == pytest.approx(se, rel=0.1)
     assert abs(ci.bias) < 0.1 * se
-    assert np.isnan(ci.bca_low)
+    assert np.isnan(ci.bca_lower)
 
 
 def test_failed_replicates_are_nan_and_counted(small):
@@ -171,4 +171,4 @@ def test_with_hierarchical_regression_statistic():
     pd.testing.assert_frame_equal(a, b)
     ci = bootstrap_ci(a, stat(d), None)
     assert list(ci.stat) == ["b_int", "delta_r2"]
-    assert (ci.pct_low < ci.pct_high).all()
+    assert (ci.pct_lower < ci.pct_upper).all()

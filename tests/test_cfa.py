@@ -221,7 +221,8 @@ def test_heywood_case_is_flagged():
 def test_small_samples_are_flagged(hs):
     res = cfa.fit_cfa(hs.iloc[:60], HS_MODEL)
     assert res.cases_per_parameter == pytest.approx(60 / 21)
-    assert any("small sample" in w and "21 free parameters" in w for w in res.warnings)
+    assert res.small_sample and "21 free parameters, 2.9 cases per parameter (fewer than the 5" in res.sample_note()
+    assert not cfa.fit_cfa(hs, HS_MODEL).small_sample
 
 
 # --------------------------------------------------------------------------------------------------

@@ -133,7 +133,7 @@ def test_hc3_se_t_ci_match_hand_sandwich(data, result):
     df = len(y) - X.shape[1]
     np.testing.assert_allclose(fin.p.to_numpy(), 2 * stats.t.sf(np.abs(b / se), df), rtol=1e-7)
     tc = stats.t.ppf(0.975, df)
-    np.testing.assert_allclose(fin.ci_low.to_numpy(), b - tc * se, rtol=1e-9)
+    np.testing.assert_allclose(fin.ci_lower.to_numpy(), b - tc * se, rtol=1e-9)
     assert list(fin.term) == [
         "Intercept",
         "SIZE",
@@ -289,7 +289,7 @@ def test_jn_grid_agrees_with_regions(result):
     away = np.min(np.abs(curve.moderator.to_numpy()[:, None] - np.array(jn.bounds)[None, :]), axis=1) > 1e-9
     assert (curve.significant[away] == inside[away]).all()
     # the CI band excludes zero exactly where the effect is significant
-    excl = (curve.ci_low > 0) | (curve.ci_high < 0)
+    excl = (curve.ci_lower > 0) | (curve.ci_upper < 0)
     assert (excl == curve.significant).all()
 
 

@@ -23,7 +23,7 @@ def run3(tmp_path_factory):
 def test_population_effects_inside_the_bootstrap_cis(run3):
     ci = read_table(run3 / "results/default/tables/study3_bootstrap_ci.csv").set_index("stat")
     for stat, pop in (("beta_focal", POP["crfm"]), ("beta_interaction", POP["interaction"])):
-        lo, hi = ci.loc[stat, "bca_low"], ci.loc[stat, "bca_high"]
+        lo, hi = ci.loc[stat, "bca_lower"], ci.loc[stat, "bca_upper"]
         assert lo <= pop <= hi, f"{stat}: population {pop} outside [{lo:.3f}, {hi:.3f}]"
 
 

@@ -38,6 +38,7 @@ rule study3_measurement:
         ),
         reliability=f"{RESULTS}/tables/study3_reliability.csv",
         htmt=f"{RESULTS}/tables/study3_htmt.csv",
+        fornell_larcker=f"{RESULTS}/tables/study3_fornell_larcker.csv",
         descriptives=f"{RESULTS}/tables/study3_descriptives.csv",
         correlations=f"{RESULTS}/tables/study3_correlations.csv",
         marker=(

@@ -280,7 +280,7 @@ def johnson_neyman_figure(
     x = curve["moderator_raw" if raw_scale else "moderator"].to_numpy()
     fig, ax, own = _axes(ax, (4.5, 3.4))
     ax.fill_between(
-        x, curve["ci_low"], curve["ci_high"], color="0.85", label=f"{100 * (1 - (jn.alpha if jn else 0.05)):.0f}% CI"
+        x, curve["ci_lower"], curve["ci_upper"], color="0.85", label=f"{100 * (1 - (jn.alpha if jn else 0.05)):.0f}% CI"
     )
     ax.plot(x, curve["effect"], color="0.1", label=effect_label)
     ax.axhline(0.0, color="0.4", lw=0.8)

@@ -154,7 +154,7 @@ def coef_numbers(book: NumberBook, prefix: str, row, path, where: str) -> None:
     for col, kind, dec in (("b", "num", 3), ("se", "num", 3), ("t", "num", 2), ("p", "p", 3), ("beta", "bounded", 2)):
         if col in row.index:
             book.put(f"{prefix}.{col}", row[col], kind, dec, source(path, where, col))
-    book.put_ci(f"{prefix}.ci", row["ci_low"], row["ci_high"], 3, source=source(path, where, "ci_low, ci_high"))
+    book.put_ci(f"{prefix}.ci", row["ci_lower"], row["ci_upper"], 3, source=source(path, where, "ci_lower, ci_upper"))
 
 
 def model_labels(book: NumberBook, config: dict) -> None:

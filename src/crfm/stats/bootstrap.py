@@ -203,7 +203,7 @@ def percentile_interval(theta_boot, alpha: float = 0.05) -> tuple[float, float]:
 
 
 def bca_interval(theta_boot, theta_hat: float, theta_jack, alpha: float = 0.05) -> dict[str, float]:
-    """BCa interval; returns ``{'low', 'high', 'z0', 'acceleration', 'q_low', 'q_high'}``.
+    """BCa interval; returns ``{'lower', 'upper', 'z0', 'acceleration', 'q_lower', 'q_upper'}``.
 
     ``z0 = Phi^-1((#{tb < theta_hat} + #{tb <= theta_hat}) / (2B))``; ``a`` from the jackknife values
     (0 when they are all equal). When every bootstrap value lies on one side of the estimate, z0 is
@@ -215,7 +215,7 @@ def bca_interval(theta_boot, theta_hat: float, theta_jack, alpha: float = 0.05) 
     B = len(tb)
     nan = float("nan")
     if B == 0 or not np.isfinite(theta_hat) or not np.all(np.isfinite(tj)):
-        return {"low": nan, "high": nan, "z0": nan, "acceleration": nan, "q_low": nan, "q_high": nan}
+        return {"lower": nan, "upper": nan, "z0": nan, "acceleration": nan, "q_lower": nan, "q_upper": nan}
     share = ((tb < theta_hat).sum() + (tb <= theta_hat).sum()) / (2 * B)
     z0 = float(special.ndtri(share))
     d = tj.mean() - tj
@@ -223,13 +223,13 @@ def bca_interval(theta_boot, theta_hat: float, theta_jack, alpha: float = 0.05) 
     acc = float((d**3).sum() / (6.0 * den**1.5)) if den > 0 else 0.0
     out = {"z0": z0, "acceleration": acc}
     if not np.isfinite(z0):
-        return {**out, "low": nan, "high": nan, "q_low": nan, "q_high": nan}
+        return {**out, "lower": nan, "upper": nan, "q_lower": nan, "q_upper": nan}
     qs = []
     for z in (special.ndtri(alpha / 2), special.ndtri(1 - alpha / 2)):
         num = z0 + z
         qs.append(float(special.ndtr(z0 + num / (1 - acc * num))))
     lo, hi = np.quantile(tb, qs)
-    return {**out, "low": float(lo), "high": float(hi), "q_low": qs[0], "q_high": qs[1]}
+    return {**out, "lower": float(lo), "upper": float(hi), "q_lower": qs[0], "q_upper": qs[1]}
 
 
 def bootstrap_ci(
@@ -241,7 +241,7 @@ def bootstrap_ci(
     """Percentile and (when ``jack`` is given) BCa intervals for every statistic of a combined table.
 
     Columns: stat, estimate, n_boot (finite replicates used), n_failed, boot_mean, boot_se (ddof=1),
-    bias (boot_mean - estimate), pct_low, pct_high, bca_low, bca_high, z0, acceleration, alpha.
+    bias (boot_mean - estimate), pct_lower, pct_upper, bca_lower, bca_upper, z0, acceleration, alpha.
     """
     wide = to_wide(boot)
     rows = []
@@ -257,7 +257,7 @@ def bootstrap_ci(
                 raise AnalysisError(f"no jackknife values for statistic '{stat}'")
             bca = bca_interval(tb, est, jack[stat].to_numpy(dtype=float), alpha)
         else:
-            bca = dict.fromkeys(["low", "high", "z0", "acceleration"], float("nan"))
+            bca = dict.fromkeys(["lower", "upper", "z0", "acceleration"], float("nan"))
         mean = float(tb[ok].mean()) if ok.any() else float("nan")
         rows.append(
             {
@@ -268,10 +268,10 @@ def bootstrap_ci(
                 "boot_mean": mean,
                 "boot_se": float(tb[ok].std(ddof=1)) if ok.sum() > 1 else float("nan"),
                 "bias": mean - est,
-                "pct_low": lo,
-                "pct_high": hi,
-                "bca_low": bca["low"],
-                "bca_high": bca["high"],
+                "pct_lower": lo,
+                "pct_upper": hi,
+                "bca_lower": bca["lower"],
+                "bca_upper": bca["upper"],
                 "z0": bca["z0"],
                 "acceleration": bca["acceleration"],
                 "alpha": alpha,

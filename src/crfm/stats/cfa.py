@@ -19,7 +19,8 @@ loading, second-order, correlation and residual-variance tables are views of tha
 Identification: the first indicator of each factor has its loading fixed at 1 (lavaan's default);
 standardized results do not depend on it. Improper solutions are never silent: ``heywood_cases`` names
 every negative variance, |standardized loading| >= 1 and |correlation| >= 1, ``warnings`` carries them and
-non-convergence; ``cases_per_parameter`` (n / free parameters) lets a report flag small samples.
+non-convergence; ``cases_per_parameter`` (n / free parameters), ``small_sample`` and ``sample_note()``
+let a report flag small samples.
 """
 
 from __future__ import annotations
@@ -213,14 +214,18 @@ class CFAResult:
 
     @property
     def warnings(self) -> list[str]:
-        out = list(self.sem.warnings)
-        if self.cases_per_parameter < MIN_CASES_PER_PARAMETER:
-            out.append(
-                f"small sample: {self.n} cases for {self.sem.fit['npar']} free parameters "
-                f"({self.cases_per_parameter:.1f} per parameter, fewer than {MIN_CASES_PER_PARAMETER:g}): "
-                "estimates and fit indices are unstable"
-            )
-        return out
+        """Non-convergence and improper solutions (the core's warnings)."""
+        return list(self.sem.warnings)
+
+    @property
+    def small_sample(self) -> bool:
+        """Fewer than ``MIN_CASES_PER_PARAMETER`` cases per free parameter (Bentler & Chou 1987)."""
+        return self.cases_per_parameter < MIN_CASES_PER_PARAMETER
+
+    def sample_note(self) -> str:
+        q = self.sem.fit["npar"]
+        flag = f" (fewer than the {MIN_CASES_PER_PARAMETER:g} Bentler & Chou 1987 recommend)" if self.small_sample else ""
+        return f"{self.label}: n = {self.n}, {q} free parameters, {self.cases_per_parameter:.1f} cases per parameter{flag}"
 
     @property
     def cases_per_parameter(self) -> float:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from crfm.errors import AnalysisError
 from crfm.stats.fa import ROTATIONS, factor_analysis
-from crfm.stats.psychometrics import check_correlation_input, complete_items
+from crfm.stats.psychometrics import ItemMoments, check_correlation_input, item_moments
 
 __all__ = ["efa", "purify", "split_halves", "EFAResult", "PurifyResult", "RULE_KEYS"]
 
@@ -93,13 +93,14 @@ def _canonical_corr(x: np.ndarray) -> np.ndarray:
 
 
 def efa(
-    df: pd.DataFrame,
+    df,
     n_factors: int,
     method: str = "ml",
     rotation: str | None = "oblimin",
     items: Sequence[str] | None = None,
 ) -> EFAResult:
-    """Exploratory factor analysis of ``df[items]`` (all columns by default), listwise deletion.
+    """Exploratory factor analysis of ``df[items]`` (all columns by default): listwise deletion, or the
+    given :class:`~crfm.stats.psychometrics.ItemMoments` (e.g. EM estimates under MAR).
 
     method: "ml" (maximum likelihood) or "minres" (minimum residual / ULS), both as factor_analyzer
     fits them to the correlation matrix; rotation: "oblimin" (default), "promax", "quartimin",
@@ -113,8 +114,12 @@ def efa(
         raise AnalysisError(
             f"efa: unknown rotation {rotation!r}; use one of {sorted(r for r in ROTATIONS if r != 'none')}"
         )
-    x, _ = check_correlation_input(df, items, what="efa")
-    names = list(x.columns)
+    if isinstance(df, ItemMoments):
+        m = item_moments(df, items, what="efa")
+        names, n_obs, r = m.items, m.n, m.corr.to_numpy(dtype=float)
+    else:
+        x, _ = check_correlation_input(df, items, what="efa")
+        names, n_obs, r = [str(c) for c in x.columns], len(x), _canonical_corr(x.to_numpy())
     p = len(names)
     k = int(n_factors)
     if not 1 <= k < p:
@@ -123,7 +128,6 @@ def efa(
         raise AnalysisError(
             f"efa: {k} factors for {p} items leave negative degrees of freedom for ML; use fewer factors"
         )
-    r = _canonical_corr(x.to_numpy())
     try:
         sol = factor_analysis(r, k, method=method, rotation=rotation or "none")
     except AnalysisError as exc:
@@ -161,7 +165,7 @@ def efa(
         communalities=pd.Series(h2, index=names, name="communality"),
         uniquenesses=pd.Series(1.0 - h2, index=names, name="uniqueness"),
         variance=variance,
-        n=len(x),
+        n=n_obs,
         n_factors=k,
         method=method,
         rotation=rotation,
@@ -206,8 +210,8 @@ def _assign_factors(lam: pd.DataFrame, constructs: Mapping[str, list]) -> dict:
     return {c: factors[int(np.argmax(score[i]))] for i, c in enumerate(names)}
 
 
-def _item_total(x: pd.DataFrame, items: list) -> dict:
-    c = np.cov(x[items].to_numpy(), rowvar=False, ddof=1)
+def _item_total(m: ItemMoments, items: list) -> dict:
+    c = m.subset(items).cov.to_numpy(dtype=float)
     out = {}
     for k, it in enumerate(items):
         others = [j for j in range(len(items)) if j != k]
@@ -216,7 +220,7 @@ def _item_total(x: pd.DataFrame, items: list) -> dict:
 
 
 def purify(
-    df: pd.DataFrame,
+    df,
     constructs: Mapping[str, Sequence[str]],
     n_factors: int | None = None,
     rules: Mapping[str, float] | None = None,
@@ -237,7 +241,8 @@ def purify(
     cross-loading excess, if any); the item with the highest severity is removed, ties broken by
     construct order, then item order. If that removal would leave its construct with fewer than 2
     items, AnalysisError names the construct. Data: listwise deletion on the full item pool, once, so
-    every step uses the same respondents. ``n_factors`` defaults to the number of constructs.
+    every step uses the same respondents (or the given :class:`~crfm.stats.psychometrics.ItemMoments`).
+    ``n_factors`` defaults to the number of constructs.
     """
     rules = dict(rules or {})
     unknown = sorted(set(rules) - set(RULE_KEYS))
@@ -257,7 +262,7 @@ def purify(
             seen[it] = c
     k = len(current) if n_factors is None else int(n_factors)
     pool = [it for items in current.values() for it in items]
-    x = complete_items(df, pool, min_cases=len(pool) + 1, what="purify")
+    x = item_moments(df, pool, min_cases=len(pool) + 1, what="purify")
     c_order = {c: j for j, c in enumerate(current)}
     i_order = {it: j for j, it in enumerate(pool)}
     log_rows: list = []

@@ -5,10 +5,14 @@ Pure functions: inputs are pandas DataFrames (rows = respondents, columns = item
 arguments; outputs are floats, DataFrames or small dataclasses whose ``table`` / ``to_frame()`` are tidy.
 
 Missing data
-    Every function here uses **listwise deletion** over the items it analyses (the rows complete on
-    those items), unless it takes a ``missing`` argument and you pass ``"pairwise"``. This matches the
-    lavaan / semTools reference numbers (complete data) and keeps every statistic computed on one
-    sample. ``item_analysis`` additionally reports each item's own n and missing share.
+    The correlation-based statistics (KMO, Bartlett, parallel analysis, HTMT, Harman; the EFA of
+    :mod:`crfm.stats.efa`) take either a DataFrame - then they use **listwise deletion** over the items
+    they analyse, which matches the lavaan / semTools reference numbers on complete data - or an
+    :class:`ItemMoments`: an item covariance matrix with its n, e.g. the saturated model's ML estimate
+    under MAR from the EM algorithm (:func:`crfm.stats.sem.saturated_moments`), so that every
+    respondent counts and every statistic uses the same respondents as a FIML CFA. Functions taking a
+    ``missing`` argument also accept ``"pairwise"``. ``item_analysis`` additionally reports each item's
+    own n and missing share.
 
 Validation
     Statistics that need a correlation matrix refuse input they cannot treat honestly and raise
@@ -28,7 +32,10 @@ import pandas as pd
 from crfm.errors import AnalysisError
 
 __all__ = [
+    "ItemMoments",
+    "item_moments",
     "cronbach_alpha",
+    "cronbach_alpha_from_cov",
     "item_analysis",
     "kmo",
     "bartlett",
@@ -50,6 +57,33 @@ __all__ = [
 
 #: eigenvalue of the correlation matrix below which it is treated as singular
 SINGULAR_TOL = 1e-8
+
+
+@dataclass(frozen=True)
+class ItemMoments:
+    """An item covariance matrix (rows and columns named by item) and the number of respondents it
+    rests on: the input of every correlation-based statistic here. ``source`` says how it was
+    estimated (e.g. "listwise complete cases", "EM (saturated ML under MAR)")."""
+
+    cov: pd.DataFrame
+    n: int
+    source: str
+
+    @property
+    def items(self) -> list[str]:
+        return [str(c) for c in self.cov.columns]
+
+    @property
+    def corr(self) -> pd.DataFrame:
+        d = np.sqrt(np.diag(self.cov.to_numpy(dtype=float)))
+        return self.cov / np.outer(d, d)
+
+    def subset(self, items: Sequence[str]) -> "ItemMoments":
+        items = list(items)
+        absent = [i for i in items if i not in self.cov.index]
+        if absent:
+            raise AnalysisError(f"item(s) {', '.join(map(str, absent))} are not in the item moments ({', '.join(self.items)})")
+        return ItemMoments(self.cov.loc[items, items], self.n, self.source)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -142,6 +176,11 @@ def check_correlation_input(
     x = complete_items(df, items, min_cases=(len(items) + 1) if min_cases is None else min_cases, what=what)
     r = np.corrcoef(x.to_numpy(), rowvar=False)
     r = np.atleast_2d(r)
+    _check_singular(r, items, what)
+    return x, r
+
+
+def _check_singular(r: np.ndarray, items: list[str], what: str) -> None:
     if len(items) > 1 and np.linalg.eigvalsh(r)[0] < SINGULAR_TOL:
         groups = _dependency_groups(r, items, SINGULAR_TOL)
         desc = "; ".join("{" + ", ".join(map(str, g)) + "}" for g in groups) or ", ".join(items)
@@ -150,7 +189,24 @@ def check_correlation_input(
             "One item is (almost) an exact combination of the others (duplicate, sum score or "
             "reverse-coded copy): drop one of them"
         )
-    return x, r
+
+
+def item_moments(data, items: Sequence[str] | None = None, *, what: str = "analysis", min_cases: int | None = None) -> ItemMoments:
+    """The :class:`ItemMoments` of ``items``: given ones (subset and checked), or those of a DataFrame's
+    listwise-complete rows (validated as :func:`check_correlation_input` does)."""
+    if isinstance(data, ItemMoments):
+        m = data.subset(items) if items is not None else data
+        sd = np.sqrt(np.diag(m.cov.to_numpy(dtype=float)))
+        zero = [i for i, s in zip(m.items, sd) if not s > 1e-12]
+        if zero:
+            raise AnalysisError(f"{what}: item(s) with zero variance: {', '.join(zero)}; drop or recode them")
+        _check_singular(m.corr.to_numpy(dtype=float), m.items, what)
+        return m
+    x, _ = check_correlation_input(data, items, min_cases=min_cases, what=what)
+    cols = [str(c) for c in x.columns]
+    v = x.to_numpy()
+    v = v[np.lexsort(v.T[::-1])]  # canonical row order: the same bits for any order of the respondents
+    return ItemMoments(pd.DataFrame(np.atleast_2d(np.cov(v, rowvar=False, ddof=1)), index=cols, columns=cols), len(x), "listwise complete cases")
 
 
 def _cov(df: pd.DataFrame, items: list[str], missing: str, what: str, min_cases: int = 3) -> np.ndarray:
@@ -207,7 +263,7 @@ def cronbach_alpha(df_items: pd.DataFrame, *, missing: str = "listwise") -> floa
 
 
 def item_analysis(
-    df: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *, missing: str = "listwise"
+    df: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *, missing: str = "listwise", moments: ItemMoments | None = None
 ) -> pd.DataFrame:
     """Per-item descriptive statistics and classical item analysis, one row per (construct, item).
 
@@ -226,6 +282,8 @@ def item_analysis(
       whose remainder is one item).
     * construct_alpha / construct_n: raw alpha of the whole construct and the number of rows it uses
       (listwise within the construct, or pairwise when ``missing="pairwise"``).
+    * With ``moments`` (:class:`ItemMoments`, e.g. EM under MAR) the covariance-based columns
+      (item_total_r, alpha_if_deleted, construct_alpha) come from them and construct_n is their n.
     """
     if not constructs:
         raise AnalysisError("item_analysis: no constructs given")
@@ -237,12 +295,15 @@ def item_analysis(
         _as_items(df, items, what)
         if len(items) < 2:
             raise AnalysisError(f"{what}: needs at least 2 items for item-total statistics, got {items}")
-        c = _cov(df, items, missing, what)
-        n_c = (
-            int(df[items].notna().all(axis=1).sum())
-            if missing == "listwise"
-            else int(df[items].notna().any(axis=1).sum())
-        )
+        if moments is not None:
+            c, n_c = moments.subset(items).cov.to_numpy(dtype=float), moments.n
+        else:
+            c = _cov(df, items, missing, what)
+            n_c = (
+                int(df[items].notna().all(axis=1).sum())
+                if missing == "listwise"
+                else int(df[items].notna().any(axis=1).sum())
+            )
         alpha_all = _alpha_from_cov(c)
         for k, item in enumerate(items):
             s = df[item].dropna().astype("float64")
@@ -288,15 +349,17 @@ class KMOResult:
         return pd.concat([t, pd.DataFrame({"item": ["(overall)"], "msa": [self.overall]})], ignore_index=True)
 
 
-def kmo(df: pd.DataFrame, items: Sequence[str] | None = None) -> KMOResult:
-    """Kaiser-Meyer-Olkin MSA (Kaiser 1970), overall and per item, from the listwise-complete data.
+def kmo(df, items: Sequence[str] | None = None) -> KMOResult:
+    """Kaiser-Meyer-Olkin MSA (Kaiser 1970), overall and per item, from the listwise-complete data (or
+    the given :class:`ItemMoments`).
 
     With R the correlation matrix and Q the partial (anti-image) correlations,
     q_ij = -(R^-1)_ij / sqrt((R^-1)_ii (R^-1)_jj):
     MSA_j = sum_{i != j} r_ij^2 / (sum_{i != j} r_ij^2 + sum_{i != j} q_ij^2), and the overall KMO uses
     the same ratio summed over all i != j.
     """
-    x, r = check_correlation_input(df, items, what="kmo")
+    m = item_moments(df, items, what="kmo")
+    r = m.corr.to_numpy(dtype=float)
     ri = np.linalg.inv(r)
     d = np.sqrt(np.diag(ri))
     q = -ri / np.outer(d, d)
@@ -304,9 +367,9 @@ def kmo(df: pd.DataFrame, items: Sequence[str] | None = None) -> KMOResult:
     r0 = r.copy()
     np.fill_diagonal(r0, 0.0)
     r2, q2 = (r0**2).sum(axis=0), (q**2).sum(axis=0)
-    per = pd.Series(r2 / (r2 + q2), index=list(x.columns), name="msa")
+    per = pd.Series(r2 / (r2 + q2), index=m.items, name="msa")
     overall = float(r2.sum() / (r2.sum() + q2.sum()))
-    return KMOResult(overall=overall, per_item=per, n=len(x))
+    return KMOResult(overall=overall, per_item=per, n=m.n)
 
 
 @dataclass
@@ -322,16 +385,17 @@ class BartlettResult:
         return pd.DataFrame([{"chi2": self.chi2, "df": self.df, "p": self.p, "n": self.n}])
 
 
-def bartlett(df: pd.DataFrame, items: Sequence[str] | None = None) -> BartlettResult:
+def bartlett(df, items: Sequence[str] | None = None) -> BartlettResult:
     """Bartlett's (1950) test that the population correlation matrix is the identity.
 
     chi2 = -(n - 1 - (2p + 5) / 6) * ln|R|,  df = p(p - 1) / 2,  p-value from the chi-square upper tail;
-    n = listwise-complete rows, p = items.
+    n = listwise-complete rows (or the :class:`ItemMoments`' n), p = items.
     """
     from scipy import stats
 
-    x, r = check_correlation_input(df, items, what="bartlett")
-    n, p = x.shape
+    m = item_moments(df, items, what="bartlett")
+    r = m.corr.to_numpy(dtype=float)
+    n, p = m.n, r.shape[0]
     _, logdet = np.linalg.slogdet(r)
     chi2 = float(-(n - 1 - (2 * p + 5) / 6.0) * logdet)
     dof = p * (p - 1) // 2
@@ -361,7 +425,7 @@ class ParallelAnalysisResult:
 
 
 def parallel_analysis(
-    df: pd.DataFrame,
+    df,
     n_sims: int = 500,
     seed: int = 0,
     percentile: float = 95,
@@ -376,7 +440,7 @@ def parallel_analysis(
     Ilgen 1969 and psych::fa.parallel's ``smc`` option).
 
     The same eigenvalues are computed for ``n_sims`` data sets of n x p independent N(0, 1) draws
-    (numpy Generator seeded with ``seed``; n = listwise-complete rows); component k is retained while
+    (numpy Generator seeded with ``seed``; n = listwise-complete rows, or the moments' n); component k is retained while
     its observed eigenvalue exceeds the ``percentile``-th percentile of the simulated k-th eigenvalues
     (counting stops at the first that does not). Deterministic for a given seed.
     """
@@ -386,8 +450,9 @@ def parallel_analysis(
         raise AnalysisError(f"parallel_analysis: percentile must be in (0, 100), got {percentile}")
     if int(n_sims) < 1:
         raise AnalysisError(f"parallel_analysis: n_sims must be >= 1, got {n_sims}")
-    x, r = check_correlation_input(df, items, what="parallel_analysis")
-    n, p = x.shape
+    m = item_moments(df, items, what="parallel_analysis")
+    r = m.corr.to_numpy(dtype=float)
+    n, p = m.n, r.shape[0]
 
     def eig(rm: np.ndarray) -> np.ndarray:
         if method == "fa":
@@ -496,12 +561,13 @@ def ave(std_loadings) -> float | pd.Series:
     return _per_construct(lambda lam: float(np.mean(lam**2)), std_loadings, "ave")
 
 
-def htmt(df: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+def htmt(df, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations (Henseler, Ringle & Sarstedt 2015).
 
     With r the Pearson correlations of the listwise-complete items and |.| absolute values,
     HTMT_ij = mean_{a in i, b in j} |r_ab| / sqrt(M_i * M_j),  M_i = mean_{a < a' in i} |r_aa'|
-    (arithmetic means; semTools::htmt with htmt2 = FALSE, absolute = TRUE).
+    (arithmetic means; semTools::htmt with htmt2 = FALSE, absolute = TRUE). ``df``: a DataFrame
+    (listwise-complete items) or :class:`ItemMoments`.
     Returns a symmetric construct x construct DataFrame with 1.0 on the diagonal (as semTools).
     Every construct needs at least 2 items.
     """
@@ -514,18 +580,11 @@ def htmt(df: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFr
                 f"htmt: construct '{c}' has fewer than 2 items; its monotrait mean is undefined"
             )
     items = [i for c in names for i in constructs[c]]
-    x = complete_items(df, items, min_cases=3, what="htmt")
-    return htmt_from_corr(pd.DataFrame(np.corrcoef(x.to_numpy(), rowvar=False), index=items, columns=items), constructs)
-
-
-def htmt_from_corr(corr: pd.DataFrame, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
-    """:func:`htmt` from an item correlation matrix (rows and columns named by item), e.g. the ML
-    estimate under MAR of a FIML analysis."""
-    names = list(constructs)
-    items = [i for c in names for i in constructs[c]]
-    absent = [i for i in items if i not in corr.index]
-    if absent:
-        raise AnalysisError(f"htmt: item(s) {', '.join(absent)} not in the correlation matrix")
+    if isinstance(df, ItemMoments):
+        corr = df.subset(items).corr
+    else:
+        x = complete_items(df, items, min_cases=3, what="htmt")
+        corr = pd.DataFrame(np.corrcoef(x.to_numpy(), rowvar=False), index=items, columns=items)
     r = np.abs(corr.loc[items, items].to_numpy(dtype=float))
     pos = {it: k for k, it in enumerate(items)}
     idx = {c: [pos[i] for i in constructs[c]] for c in names}
@@ -625,24 +684,18 @@ class HarmanResult:
         return pd.DataFrame([self.__dict__])
 
 
-def harman_single_factor(
-    df: pd.DataFrame, threshold: float = 0.5, items: Sequence[str] | None = None
-) -> HarmanResult:
+def harman_single_factor(df, threshold: float = 0.5, items: Sequence[str] | None = None) -> HarmanResult:
     """Harman's single-factor test (Podsakoff et al. 2003), principal-component version.
 
-    share = lambda_1 / p, lambda_1 the largest eigenvalue of the item correlation matrix (listwise),
+    share = lambda_1 / p, lambda_1 the largest eigenvalue of the item correlation matrix (listwise, or
+    the given :class:`ItemMoments`),
     i.e. the share of total standardized variance carried by the first *unrotated principal component*
     (not a common factor). ``passed`` when share < ``threshold`` (conventionally 0.5).
     """
-    x, r = check_correlation_input(df, items, what="harman_single_factor")
-    return harman_from_corr(r, len(x), threshold)
-
-
-def harman_from_corr(corr, n: int, threshold: float = 0.5) -> HarmanResult:
-    """:func:`harman_single_factor` from an item correlation matrix (e.g. the ML estimate under MAR)."""
     if not 0 < threshold <= 1:
         raise AnalysisError(f"harman_single_factor: threshold must be in (0, 1], got {threshold}")
-    r = np.asarray(corr, dtype=float)
+    m = item_moments(df, items, what="harman_single_factor")
+    r, n = m.corr.to_numpy(dtype=float), m.n
     lam1 = float(np.linalg.eigvalsh(r)[-1])
     share = lam1 / r.shape[0]
     return HarmanResult(

@@ -261,7 +261,7 @@ class HierarchicalResult:
 
     Tables (tidy, one row per step x term / per step / per term):
 
-    * ``coefficients``: step, step_label, term, b, se, t, p, ci_low, ci_high, beta, cov_type
+    * ``coefficients``: step, step_label, term, b, se, t, p, ci_lower, ci_upper, beta, cov_type
     * ``summary``: step, step_label, added_terms, n, n_params, r2, adj_r2, delta_r2, f_change, df1, df2,
       p_f_change, wald_f, wald_df1, wald_df2, wald_p, cov_type
     * ``vif``: term, vif (final step, centred design)
@@ -406,8 +406,8 @@ def hierarchical_regression(
                     "se": float(se_[j]),
                     "t": float(t_[j]),
                     "p": float(p_[j]),
-                    "ci_low": float(ci[j, 0]),
-                    "ci_high": float(ci[j, 1]),
+                    "ci_lower": float(ci[j, 0]),
+                    "ci_upper": float(ci[j, 1]),
                     "beta": float("nan") if term == INTERCEPT else float(beta[j]),
                     "cov_type": cov_type,
                 }
@@ -575,7 +575,7 @@ def simple_slopes(
     the fit uses t, else the normal.
 
     Returns columns: at, moderator_value, moderator_raw (value + mean; NaN for a bare statsmodels fit),
-    slope, se, t, df, p, ci_low, ci_high.
+    slope, se, t, df, p, ci_lower, ci_upper.
     """
     fit, inter, V = _fit_parts(fit_result, focal, moderator_centered, interaction)
     mean = float("nan")
@@ -607,8 +607,8 @@ def simple_slopes(
                 "t": t,
                 "df": df_resid if use_t else float("inf"),
                 "p": float(p),
-                "ci_low": slope - crit * se,
-                "ci_high": slope + crit * se,
+                "ci_lower": slope - crit * se,
+                "ci_upper": slope + crit * se,
             }
         )
     return pd.DataFrame(rows)
@@ -826,7 +826,7 @@ def jn_curve(
 ) -> pd.DataFrame:
     """Conditional effect of the focal predictor and its (1 - alpha) CI across ``mod_range``.
 
-    Columns: moderator, moderator_raw (moderator + center), effect, se, t, ci_low, ci_high, significant.
+    Columns: moderator, moderator_raw (moderator + center), effect, se, t, ci_lower, ci_upper, significant.
     """
     m = np.linspace(float(mod_range[0]), float(mod_range[1]), int(n_points))
     effect = b1 + b3 * m
@@ -840,8 +840,8 @@ def jn_curve(
             "effect": effect,
             "se": se,
             "t": tval,
-            "ci_low": effect - t_crit * se,
-            "ci_high": effect + t_crit * se,
+            "ci_lower": effect - t_crit * se,
+            "ci_upper": effect + t_crit * se,
             "significant": np.abs(tval) > t_crit,
         }
     )

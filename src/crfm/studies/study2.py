@@ -90,7 +90,7 @@ def explore_settings(config: Mapping) -> dict:
     st = settings(config)
     s2 = config["study2"]
     return {
-        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "efa": st["efa"], "parallel_analysis": st["pa"], "purification": st["purification"], "split": st["split"]},
+        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "efa": st["efa"], "parallel_analysis": st["pa"], "purification": st["purification"], "split": st["split"], "estimation": estimation_settings(config, "study2")},
         "measurement": _measurement(config),
     }
 
@@ -127,6 +127,15 @@ def has_invariance(config: Mapping) -> bool:
     return inv["group"] != "sample" or settings(config)["split"]["enabled"]
 
 
+def moments(df: pd.DataFrame, items: list[str], missing: str):
+    """What the correlation-based statistics read: EM estimates of the items' covariance under MAR
+    (every respondent counts, as in a FIML CFA) or, with listwise deletion, the data themselves."""
+    if missing != "fiml":
+        return df
+    m = sem.saturated_moments(df[items], items)
+    return pm.ItemMoments(m.cov, m.n, "EM (saturated ML under MAR)")
+
+
 def split_samples(df: pd.DataFrame, id_column: str, split: dict) -> pd.DataFrame:
     """Respondent -> sample ('calibration'/'validation', or 'full' when no split)."""
     if not split["enabled"]:
@@ -157,16 +166,19 @@ class ExploreResult(StudyResult):
     n_factors: int
     n_analysed: int
     rules: dict
+    sample: str
+    moments_source: str
 
     def tables(self) -> list[Table]:
         efa, pur = self.efa, self.rules
         c_efa, c_pa = code_of(efa_mod.efa), code_of(pm.parallel_analysis)
+        base = f"{self.sample}, n = {efa.n}; correlations: {self.moments_source}."
         return [
-            Table("study2_item_analysis", self.item_analysis, ("Corrected item-total correlation: item vs the sum of the other items of its construct. Skewness and kurtosis (excess): bias-corrected G1/G2. Listwise complete cases.",), code_of(pm.item_analysis)),
-            Table("study2_kmo", self.kmo.to_frame(), ("Kaiser-Meyer-Olkin measure of sampling adequacy per item; last row overall.",), code_of(pm.kmo)),
-            Table("study2_factorability", self.factorability, (self.parallel.description,), code_of(explore)),
-            Table("study2_parallel_analysis", self.parallel.table, (self.parallel.description,), c_pa),
-            Table("study2_efa_loadings", self.efa_loadings, (f"{efa.method.upper()} extraction, {efa.rotation} rotation, {efa.n_factors} factors, n = {efa.n}; pattern loadings of the whole item pool; factor signs make each factor's loadings sum positive, factors ordered by their highest-loading item.",), c_efa),
+            Table("study2_item_analysis", self.item_analysis, (base, "Corrected item-total correlation: item vs the sum of the other items of its construct. Mean, SD, skewness and kurtosis (excess, bias-corrected G1/G2) from each item's answers."), code_of(pm.item_analysis)),
+            Table("study2_kmo", self.kmo.to_frame(), (base, "Kaiser-Meyer-Olkin measure of sampling adequacy per item; last row overall."), code_of(pm.kmo)),
+            Table("study2_factorability", self.factorability, (base, self.parallel.description), code_of(explore)),
+            Table("study2_parallel_analysis", self.parallel.table, (base, self.parallel.description), c_pa),
+            Table("study2_efa_loadings", self.efa_loadings, (base, f"{efa.method.upper()} extraction, {efa.rotation} rotation, {efa.n_factors} factors; pattern loadings of the whole item pool; factor signs make each factor's loadings sum positive, factors ordered by their highest-loading item."), c_efa),
             Table("study2_efa_factor_correlations", efa.phi.reset_index(names="factor"), ("Factor correlations (phi) of the oblique solution.",), c_efa),
             Table("study2_efa_variance", efa.variance, ("Sums of squared loadings: diag(phi L'L).",), c_efa),
             Table("study2_purification", self.purification_log, (f"One item removed per step, EFA rerun after each; rules: primary loading >= {pur['min_loading']}, cross-loading <= {pur['max_cross_loading']}, corrected item-total r >= {pur['min_item_total']}; an item loading highest on another construct's factor is removed as wrong_factor.",), code_of(efa_mod.purify)),
@@ -198,17 +210,19 @@ def explore(df: pd.DataFrame, config: Mapping, model: MeasurementModel) -> Explo
     samples = split_samples(df, s2["id_column"], st["split"])
     cal_ids = set(samples.loc[samples["sample"] != "validation", s2["id_column"]])
     cal = df[df[s2["id_column"]].isin(cal_ids)].reset_index(drop=True)
+    est = s2.get("estimation") or ESTIMATION_DEFAULTS
+    data = moments(cal, items, est["missing"])
 
-    item_table = pm.item_analysis(cal, constructs)
-    k = pm.kmo(cal, items)
-    b = pm.bartlett(cal, items)
+    item_table = pm.item_analysis(cal, constructs, moments=data if isinstance(data, pm.ItemMoments) else None)
+    k = pm.kmo(data, items)
+    b = pm.bartlett(data, items)
     pa = st["pa"]
-    par = pm.parallel_analysis(cal, n_sims=pa["n_sims"], seed=pa["seed"], percentile=pa["percentile"], method=pa["method"], items=items)
+    par = pm.parallel_analysis(data, n_sims=pa["n_sims"], seed=pa["seed"], percentile=pa["percentile"], method=pa["method"], items=items)
     n_factors = st["efa"]["n_factors"] or par.n_factors
     if n_factors < 1:
         raise AnalysisError("parallel analysis retains no factor: the items share too little variance for an EFA")
-    initial = efa_mod.efa(cal, n_factors, method=st["efa"]["method"], rotation=st["efa"]["rotation"], items=items)
-    pur = efa_mod.purify(cal, constructs, n_factors=n_factors, rules=st["purification"], method=st["efa"]["method"], rotation=st["efa"]["rotation"])
+    initial = efa_mod.efa(data, n_factors, method=st["efa"]["method"], rotation=st["efa"]["rotation"], items=items)
+    pur = efa_mod.purify(data, constructs, n_factors=n_factors, rules=st["purification"], method=st["efa"]["method"], rotation=st["efa"]["rotation"])
     for c, kept in pur.retained.items():
         if len(kept) < 2:
             raise AnalysisError(f"construct '{c}' keeps {len(kept)} item after purification; at least two are needed")
@@ -219,7 +233,7 @@ def explore(df: pd.DataFrame, config: Mapping, model: MeasurementModel) -> Explo
             {"statistic": "Bartlett's test of sphericity (chi-square)", "value": b.chi2, "df": b.df, "p": b.p},
             {"statistic": f"Parallel analysis: factors suggested ({par.method}, {par.n_sims} simulations, {par.percentile:g}th percentile)", "value": par.n_factors, "df": np.nan, "p": np.nan},
             {"statistic": "Factors extracted", "value": n_factors, "df": np.nan, "p": np.nan},
-            {"statistic": "n (listwise complete)", "value": k.n, "df": np.nan, "p": np.nan},
+            {"statistic": f"n ({'every respondent: EM estimates under MAR' if est['missing'] == 'fiml' else 'listwise complete'})", "value": k.n, "df": np.nan, "p": np.nan},
         ]
     )
     loadings = initial.loadings.copy()
@@ -249,6 +263,8 @@ def explore(df: pd.DataFrame, config: Mapping, model: MeasurementModel) -> Explo
         n_factors=int(n_factors),
         n_analysed=len(df),
         rules=dict(st["purification"]),
+        sample="calibration half" if st["split"]["enabled"] else "full sample",
+        moments_source="EM estimates of the item covariances under MAR (every respondent counts)" if est["missing"] == "fiml" else "listwise complete cases",
     )
 
 
@@ -280,7 +296,8 @@ class ConfirmResult(StudyResult):
         e = self.estimation
         how = {"fiml": "full-information ML (FIML, lavaan missing = \"ml\"): every respondent of the sample counts, missing answers assumed missing at random", "listwise": "complete cases only (listwise deletion)"}[e["missing"]]
         est = {"ML": "maximum likelihood (ML)", "MLR": "robust ML (MLR: Huber-White SEs, Yuan-Bentler scaled chi-square, robust CFI/TLI/RMSEA)"}[e["estimator"]]
-        return f"{est}, {how}; {self.sample}, n = {self.fits['correlated'].n} of {self.n} respondents; estimation core crfm.stats.sem (lavaan 0.6 conventions)."
+        sizes = "; ".join(f.sample_note() for f in self.fits.values())
+        return f"{est}, {how}; {self.sample}, n = {self.fits['correlated'].n} of {self.n} respondents; estimation core crfm.stats.sem (lavaan 0.6 conventions). Sample size: {sizes}."
 
     def tables(self) -> list[Table]:
         thr = self.thresholds
@@ -296,8 +313,8 @@ class ConfirmResult(StudyResult):
             Table("study2_modindices", self.modindices, (ml, "The ten largest modification indices of the correlated-factors model (lavaan modindices: score test of a fixed parameter, expected parameter change, standardized EPC)."), code_of(cfa_mod.CFAResult.modindices)),
             Table("study2_reliability", self.reliability, (f"alpha: Cronbach's raw alpha from the {moments}, the same respondents as CR and AVE. CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized CFA loadings. Pass: alpha >= {thr['alpha']}, CR >= {thr['cr']}, AVE >= {thr['ave']}.",), code_of(pm.composite_reliability)),
             Table("study2_fornell_larcker", self.fornell_larcker, ("Diagonal: square root of AVE; off-diagonal: CFA factor correlations. Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",), code_of(pm.fornell_larcker)),
-            Table("study2_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations ({moments}); pass: HTMT < {thr['htmt']}.",), code_of(pm.htmt_from_corr)),
-            Table("study2_common_method", self.common_method, (f"Harman: first unrotated principal component of all retained items ({moments}).",), code_of(pm.harman_from_corr)),
+            Table("study2_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations ({moments}); pass: HTMT < {thr['htmt']}.",), code_of(pm.htmt)),
+            Table("study2_common_method", self.common_method, (f"Harman: first unrotated principal component of all retained items ({moments}).",), code_of(pm.harman_single_factor)),
             Table("study2_scale_items", self.scale_items, (ml, "Standardized loadings of the correlated-factors model with the constructs' alpha, CR and AVE."), c_fit),
             Table("study2_missing_patterns", self.missing_patterns, (f"Missing-answer patterns of the retained items in the {self.sample} (1 = answered), most frequent first; n = {self.n}.",), code_of(sem.missing_patterns)),
             Table("study2_coverage", self.coverage, (f"Share of the {self.sample}'s {self.n} respondents who answered each retained item.",), code_of(sem.coverage)),
@@ -330,14 +347,7 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     rivals = cfa_mod.rival_models(val, retained, second_order_name=so["factor"] if so else None, estimator=est["estimator"], missing=est["missing"])
     main = rivals.fits["correlated"]
     all_items = [i for v in retained.values() for i in v]
-    moments = sem.saturated_moments(val[all_items], all_items) if est["missing"] == "fiml" else None
-    if moments is None:
-        complete = val[all_items].dropna()
-        cov = complete.cov(ddof=0)
-        d = np.sqrt(np.diag(cov.to_numpy()))
-        corr, n_moments = cov / np.outer(d, d), len(complete)
-    else:
-        cov, corr, n_moments = moments.cov, moments.corr, moments.n
+    item_data = pm.item_moments(moments(val, all_items, est["missing"]), all_items, what="study2 reliability")
     problems = []
     for name, fit in rivals.fits.items():
         for w in fit.warnings:
@@ -345,7 +355,7 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     std = main.std_loadings_by_factor()
     cr = pm.composite_reliability(std)
     av = pm.ave(std)
-    alpha = {c: pm.cronbach_alpha_from_cov(cov.loc[items, items]) for c, items in retained.items()}
+    alpha = {c: pm.cronbach_alpha_from_cov(item_data.subset(items).cov) for c, items in retained.items()}
     rel = pd.DataFrame(
         {
             "construct": list(retained),
@@ -361,10 +371,10 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     rel["cr_pass"] = rel["cr"] >= thr["cr"]
     rel["ave_pass"] = rel["ave"] >= thr["ave"]
     fl = pm.fornell_larcker(av.to_dict(), main.factor_corr_matrix)
-    ht = pm.htmt_from_corr(corr, retained)
+    ht = pm.htmt(item_data, retained)
     ht_pairs = pm.square_to_pairs(ht, "htmt")
     ht_pairs["pass"] = ht_pairs["htmt"] < thr["htmt"]
-    harman = pm.harman_from_corr(corr.loc[all_items, all_items], n_moments, threshold=thr["harman_share"])
+    harman = pm.harman_single_factor(item_data, threshold=thr["harman_share"])
     comp = rivals.comparisons
     one_vs = comp[(comp["restricted"] == "one_factor") & (comp["full"] == "correlated")].iloc[0]
     cmv = pd.DataFrame(

@@ -36,6 +36,7 @@ MEASUREMENT_TABLES = (
     "study3_second_order_loadings",
     "study3_reliability",
     "study3_htmt",
+    "study3_fornell_larcker",
     "study3_descriptives",
     "study3_correlations",
     "study3_marker",
@@ -170,6 +171,13 @@ class FastModeration:
 # --- stages ---------------------------------------------------------------------------------------
 
 
+def estimation_settings(config: Mapping) -> dict:
+    """Study 3's ``estimation`` over the top-level one, over the defaults (ML, FIML)."""
+    from crfm.studies.study2 import ESTIMATION_DEFAULTS
+
+    return {**ESTIMATION_DEFAULTS, **(config.get("estimation") or {}), **(config["study3"].get("estimation") or {})}
+
+
 def settings(config: dict) -> dict:
     s3, so = config["study3"], config.get("second_order")
     focal = s3["focal"]
@@ -206,11 +214,15 @@ def _so(config: Mapping) -> dict | None:
 
 
 def measurement_settings(config: Mapping) -> dict:
-    return {"study3": _core(config, "marker"), "second_order": _so(config), "measurement": _measurement(config)}
+    return {"study3": {**_core(config, "marker"), "estimation": estimation_settings(config)}, "second_order": _so(config), "measurement": _measurement(config)}
 
 
 def regression_settings(config: Mapping) -> dict:
     return {"study3": _core(config), "second_order": _so(config), "measurement": _measurement(config)}
+
+
+def sem_settings(config: Mapping) -> dict:
+    return {"study3": {**_core(config), "estimation": estimation_settings(config)}, "second_order": _so(config), "measurement": _measurement(config)}
 
 
 def bootstrap_settings(config: Mapping) -> dict:
@@ -252,32 +264,41 @@ class MeasurementResult(StudyResult):
     fit: object  # crfm.stats.cfa.CFAResult
     reliability: pd.DataFrame
     htmt: pd.DataFrame
+    fornell_larcker: pd.DataFrame
     descriptives: pd.DataFrame
     correlations: pd.DataFrame
     marker: pd.DataFrame | None
     frame: pd.DataFrame
     n: int
     second_order: bool
+    estimation: dict
 
     @property
     def warnings(self) -> list[str]:
         return list(self.fit.warnings)
+
+    def method_note(self) -> str:
+        e = self.estimation
+        how = "FIML (every analysed firm counts; missing answers assumed missing at random)" if e["missing"] == "fiml" else "complete cases only"
+        return f"{e['estimator']}, {how}: n = {self.fit.n} of {self.n} firms; items of the CRFM dimensions: those Study 2 retained; estimation core crfm.stats.sem (lavaan 0.6 conventions). Sample size: {self.fit.sample_note()}."
 
     def tables(self) -> list[Table]:
         from crfm.stats import psychometrics as pm
         from crfm.stats.cfa import fit_cfa
         from crfm.stats.cmv import marker_adjustment
 
-        ml = f"ML (semopy MLW = lavaan ML), listwise complete n = {int(self.fit.fit['n'])} of {self.n} firms; items of the CRFM dimensions: those Study 2 retained."
+        ml = self.method_note()
         warn = tuple(f"WARNING: {w}" for w in self.warnings)
         c_fit = code_of(fit_cfa)
+        moments = "the saturated model's ML item covariances (EM under MAR)" if self.estimation["missing"] == "fiml" else "the complete cases' item covariances"
         out = [
             Table("study3_measurement_fit", self.fit.fit_table(), (ml, *warn), c_fit),
             Table("study3_measurement_loadings", self.fit.loadings, (ml, "Standardized loadings, delta-method SEs, 95% CIs.", *warn), c_fit),
-            Table("study3_reliability", self.reliability, ("CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized loadings (for the second-order factor: its loadings on the dimensions).",), code_of(pm.composite_reliability)),
-            Table("study3_htmt", self.htmt, ("Heterotrait-monotrait ratio (Henseler et al. 2015), first-order constructs.",), code_of(pm.htmt)),
+            Table("study3_reliability", self.reliability, (f"alpha: Cronbach's alpha from {moments} (the CFA's respondents). CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized loadings (for the second-order factor: its loadings on the dimensions).",), code_of(pm.composite_reliability)),
+            Table("study3_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015) from {moments}, first-order constructs.",), code_of(pm.htmt)),
+            Table("study3_fornell_larcker", self.fornell_larcker, ("Diagonal: square root of AVE; off-diagonal: the measurement model's latent correlations (implied through the second-order factor for its dimensions). Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",), code_of(pm.fornell_larcker)),
             Table("study3_descriptives", self.descriptives, ("Composite scores: mean of answered items (at least half answered); CRFM = mean of its dimensions.",), code_of(composites)),
-            Table("study3_correlations", self.correlations, ("Pearson correlations of composite scores (pairwise); diagonal: sqrt(AVE) where defined.",), code_of(measurement)),
+            Table("study3_correlations", self.correlations, ("Pearson correlations of the composite scores (pairwise complete); for discriminant validity see the Fornell-Larcker table, which uses latent correlations.",), code_of(measurement)),
         ]
         if self.second_order:
             out.insert(2, Table("study3_second_order_loadings", self.fit.second_order_loadings, (ml,), c_fit))
@@ -291,62 +312,57 @@ class MeasurementResult(StudyResult):
 
 def measurement(df: pd.DataFrame, config: Mapping, model, retained: dict[str, list[str]]) -> MeasurementResult:
     """CFA of every construct of the study (with the second-order focal factor), reliability, HTMT,
-    descriptives and correlations of the composites with sqrt(AVE) on the diagonal, and the
-    Lindell-Whitney marker-variable adjustment."""
+    Fornell-Larcker on the latent correlations, descriptives and correlations of the composites, and
+    the Lindell-Whitney marker-variable adjustment."""
     from crfm.stats import psychometrics as pm
+    from crfm.stats import sem
     from crfm.stats.cfa import fit_cfa
     from crfm.stats.cmv import marker_adjustment
 
     st = settings(config)
+    est = config["study3"].get("estimation") or estimation_settings(config)
     constructs = study_constructs(config, model, retained)
     second = {st["focal"]: st["dims"]} if st["dims"] else None
-    fit = fit_cfa(df, constructs, second_order=second)
+    fit = fit_cfa(df, constructs, second_order=second, estimator=est["estimator"], missing=est["missing"])
+    from crfm.studies.study2 import moments
+
+    items = [i for v in constructs.values() for i in v]
+    item_data = pm.item_moments(moments(df, items, est["missing"]), items, what="study3 reliability")
+    cov = item_data.cov
     std = fit.std_loadings_by_factor()
     cr, av = pm.composite_reliability(std), pm.ave(std)
     rows = []
-    for c, items in constructs.items():
-        rows.append(
-            {
-                "construct": c,
-                "label": model.constructs[c].label,
-                "n_items": len(items),
-                "alpha": pm.cronbach_alpha(df[items]),
-                "cr": cr[c],
-                "ave": av[c],
-            }
-        )
+    for c, its in constructs.items():
+        rows.append({"construct": c, "label": model.constructs[c].label, "n_items": len(its), "alpha": pm.cronbach_alpha_from_cov(cov.loc[its, its]), "cr": cr[c], "ave": av[c]})
     if second:
         l2 = fit.second_order_loadings["std_all"].tolist()
+        dim_items = [i for d_ in st["dims"] for i in constructs[d_]]
         rows.append(
             {
                 "construct": st["focal"],
                 "label": (config.get("second_order") or {}).get("label", st["focal"]),
-                "n_items": sum(len(constructs[d]) for d in st["dims"]),
-                "alpha": pm.cronbach_alpha(df[[i for d in st["dims"] for i in constructs[d]]]),
+                "n_items": len(dim_items),
+                "alpha": pm.cronbach_alpha_from_cov(cov.loc[dim_items, dim_items]),
                 "cr": pm.composite_reliability(l2),
                 "ave": pm.ave(l2),
             }
         )
     rel = pd.DataFrame(rows)
     rel["sqrt_ave"] = np.sqrt(rel["ave"])
+    fl = pm.fornell_larcker({c: av[c] for c in constructs}, fit.factor_corr_matrix)
     frame = analysis_frame(df, config, constructs)
     variables = [*st["dims"], st["focal"], st["outcome"], *st["moderators"]]
     numeric_controls = [c for c in st["controls"] if pd.api.types.is_numeric_dtype(frame[c])]
     desc_vars = variables + ([st["marker"]] if st["marker"] else []) + numeric_controls
     data = frame[desc_vars]
     desc = pd.DataFrame({"variable": desc_vars, "n": data.notna().sum().to_numpy(), "mean": data.mean().to_numpy(), "sd": data.std(ddof=1).to_numpy()})
-    corr = data.corr()
-    sqrt_ave = rel.set_index("construct")["sqrt_ave"]
-    for v in desc_vars:
-        if v in sqrt_ave.index:
-            corr.loc[v, v] = sqrt_ave[v]
-    corr = corr.reset_index(names="variable")
+    corr = data.corr().reset_index(names="variable")
     marker_table = None
     if st["marker"]:
-        part_whole = [(st["focal"], d) for d in st["dims"]]  # CRFM is the mean of its dimensions
+        part_whole = [(st["focal"], d_) for d_ in st["dims"]]  # CRFM is the mean of its dimensions
         marker_table = marker_adjustment(frame, st["marker"], variables, skip_pairs=part_whole)
-    ht = pm.square_to_pairs(pm.htmt(df, constructs), "htmt")
-    return MeasurementResult(fit, rel, ht, desc, corr, marker_table, frame, len(df), bool(second))
+    ht = pm.square_to_pairs(pm.htmt(item_data, constructs), "htmt")
+    return MeasurementResult(fit, rel, ht, fl.matrix.reset_index(names="construct"), desc, corr, marker_table, frame, len(df), bool(second), dict(est))
 
 
 HC3_NOTE = "OLS with HC3 robust SEs, t(df_resid) inference; focal and moderator mean-centred, interaction = product of the centred variables; beta: coefficients of the refit on z-scored variables (product of z-scores)."
@@ -434,48 +450,67 @@ def regressions(frame: pd.DataFrame, config: Mapping, indicators: list[str]) -> 
     )
 
 
-SEM_NOTE = "semopy ML (MLW), listwise complete; latent interaction by double-mean-centred product indicators (Lin et al. 2010), matched pairs; controls as observed covariates; Wald 95% CIs."
-
-
 @dataclass
 class ModerationSEMResult(StudyResult):
     """The latent moderated SEM: structural paths and fit, one model per moderator."""
 
     paths: pd.DataFrame
     fit: pd.DataFrame
+    estimation: dict
+
+    def note(self) -> str:
+        e = self.estimation
+        n = ", ".join(f"{m}: n = {k}" for m, k in zip(self.fit["moderator"], self.fit["n"]))
+        return (
+            f"{e['estimator']}, {'FIML (every firm with its controls answered counts)' if e['missing'] == 'fiml' else 'complete cases'} ({n}); "
+            "latent interaction by double-mean-centred product indicators (Lin et al. 2010) of the dimension composites with the moderator's items, matched pairs; "
+            "controls as observed covariates (fixed.x: their moments are data, not counted in df), correlated with the exogenous latent variables; Wald 95% CIs; standardized estimates std.all."
+        )
 
     def tables(self) -> list[Table]:
         c = code_of(sem_moderation)
         return [
-            Table("study3_sem_paths", self.paths, (SEM_NOTE,), c),
-            Table("study3_sem_fit", self.fit, (SEM_NOTE, "Fit indices from semopy.calc_stats (ML, complete data)."), c),
+            Table("study3_sem_paths", self.paths, (self.note(),), c),
+            Table("study3_sem_fit", self.fit, (self.note(), "Fit measures of the estimation core (crfm.stats.sem, lavaan 0.6 conventions: df excludes the fixed.x moments)."), c),
         ]
 
 
 def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs: dict[str, list[str]]) -> ModerationSEMResult:
-    """Latent moderated SEM (semopy): the second-order focal factor (or a first-order one), the
-    outcome, each moderator, and a latent interaction measured by double-mean-centred product
-    indicators (Lin et al. 2010) of the focal dimensions' composites (the focal factor's items when it
-    is first order) with the moderator's items; controls as observed covariates. Listwise complete."""
-    import semopy
-
+    """Latent moderated SEM on the estimation core (:mod:`crfm.stats.sem`), one model per moderator:
+    the second-order focal factor (or a first-order one), the outcome, the moderator, and a latent
+    interaction measured by double-mean-centred product indicators (Lin et al. 2010) of the focal
+    dimensions' composite scores (the focal factor's items when it is first order) with the moderator's
+    items, matched pairs; controls as observed covariates (fixed.x: their moments are data, not
+    counted in df) correlated with the exogenous latents by explicit covariances (lavaan leaves them at
+    0 unless stated), so the focal and interaction paths are net of the controls. Estimated as
+    configured (FIML by default: every firm with its controls answered counts)."""
+    from crfm.stats import sem
     from crfm.stats.regression import build_design, product_indicators
 
     st = settings(config)
+    est = estimation_settings(config)
     y, focal, controls = st["outcome"], st["focal"], st["controls"]
     rows, fits = [], []
     for mod in st["moderators"]:
-        x_side = st["dims"] or constructs[focal]  # dimension composites, or the focal factor's items
-        items = [i for c in (*st["dims"], focal, y, mod) for i in constructs.get(c, [])]
-        composites_used = [c for c in st["dims"] if c not in df.columns]
-        data = pd.concat([df[items], frame[composites_used + list(controls)]], axis=1).dropna()
-        prods, names = product_indicators(data, x_side, constructs[mod])
-        ctrl, _ = build_design(data, controls) if controls else (pd.DataFrame(index=data.index), {})
-        ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")
-        original = list(ctrl.columns)  # semopy needs plain names: c0_..., mapped back below
-        ctrl.columns = [f"c{k}_{''.join(ch if ch.isalnum() else '_' for ch in c)}" for k, c in enumerate(original)]
-        label = dict(zip(ctrl.columns, original))
-        data = pd.concat([data, prods, ctrl], axis=1)
+        # composite scores enter only as product-indicator components, under their own names: a column
+        # named like a latent variable would be ambiguous (lavaan refuses it)
+        x_cols = [f"{d}_score" for d in st["dims"]] or constructs[focal]
+        items = list(dict.fromkeys(i for c in (*st["dims"], focal, y, mod) for i in constructs.get(c, [])))
+        data = df[items].copy()
+        for d in st["dims"]:
+            data[f"{d}_score"] = frame[d].to_numpy()
+        ctrl = pd.DataFrame(index=df.index)
+        label = {}
+        if controls:
+            has_ctrl = frame[controls].notna().all(axis=1).to_numpy()
+            data, frame_c = data[has_ctrl], frame.loc[has_ctrl]
+            ctrl, _ = build_design(frame_c, controls)
+            ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")
+            original = list(ctrl.columns)  # syntax needs plain names: c0_..., mapped back below
+            ctrl.columns = [f"c{k}_{''.join(ch if ch.isalnum() else '_' for ch in c)}" for k, c in enumerate(original)]
+            label = dict(zip(ctrl.columns, original))
+        prods, names = product_indicators(data, x_cols, constructs[mod])
+        data = pd.concat([data[items], prods, ctrl], axis=1)
         inter = interaction_name(focal, mod)
         lines = []
         if st["dims"]:
@@ -487,43 +522,34 @@ def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, const
         lines.append(f"{mod} =~ {' + '.join(constructs[mod])}")
         lines.append(f"{inter} =~ {' + '.join(names)}")
         lines.append(f"{y} ~ {focal} + {mod} + {inter}" + "".join(f" + {c}" for c in ctrl.columns))
-        desc = "\n".join(lines)
-        m = semopy.Model(desc)
-        res = m.fit(data, obj="MLW")
-        est = m.inspect(std_est=True)
-        paths = est[(est["op"] == "~") & (est["lval"] == y)].copy()
-        for col in ("Estimate", "Est. Std", "Std. Err", "z-value", "p-value"):
-            paths[col] = pd.to_numeric(paths[col], errors="coerce")
+        lines += [f"{lat} ~~ {' + '.join(ctrl.columns)}" for lat in (focal, mod, inter) if len(ctrl.columns)]
+        res = sem.fit(sem.Model.from_syntax("\n".join(lines)), data, estimator=est["estimator"], missing=est["missing"])
+        P = res.parameters
+        paths = P[(P["op"] == "~") & (P["lhs"] == y)]
         for _, r in paths.iterrows():
             rows.append(
                 {
                     "moderator": mod,
                     "outcome": y,
-                    "term": label.get(r["rval"], r["rval"]),
-                    "estimate": r["Estimate"],
-                    "std_estimate": r["Est. Std"],
-                    "se": r["Std. Err"],
-                    "z": r["z-value"],
-                    "p": r["p-value"],
-                    "ci_low": r["Estimate"] - 1.959963984540054 * r["Std. Err"],
-                    "ci_high": r["Estimate"] + 1.959963984540054 * r["Std. Err"],
+                    "term": label.get(r["rhs"], r["rhs"]),
+                    "estimate": r["est"],
+                    "std_estimate": r["std_all"],
+                    "se": r["se"],
+                    "z": r["z"],
+                    "p": r["p"],
+                    "ci_lower": r["ci_lower"],
+                    "ci_upper": r["ci_upper"],
                 }
             )
-        stats = semopy.calc_stats(m).T.iloc[:, 0]
-        fits.append(
-            {
-                "moderator": mod,
-                "n": len(data),
-                "converged": bool(getattr(res, "success", True)),
-                "chi2": float(stats["chi2"]),
-                "df": float(stats["DoF"]),
-                "cfi": float(stats["CFI"]),
-                "tli": float(stats["TLI"]),
-                "rmsea": float(stats["RMSEA"]),
-                "product_indicators": "; ".join(names),
-            }
-        )
-    return ModerationSEMResult(pd.DataFrame(rows), pd.DataFrame(fits))
+        f = res.fit
+        row = {"moderator": mod, "n": res.n, "converged": bool(res.converged), "proper": bool(res.proper)}
+        row.update({k: f[k] for k in ("chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "npar")})
+        if est["estimator"] == "MLR":
+            row.update({k: f[k] for k in ("chi2_scaled", "scaling_factor", "p_scaled", "cfi_robust", "tli_robust", "rmsea_robust")})
+        row["product_indicators"] = "; ".join(names)
+        row["warnings"] = " | ".join(res.warnings)
+        fits.append(row)
+    return ModerationSEMResult(pd.DataFrame(rows), pd.DataFrame(fits), dict(est))
 
 
 BOOT_STATS = {
@@ -630,11 +656,11 @@ def hypotheses(config: Mapping, coefficients: pd.DataFrame, boot_ci: pd.DataFram
                 "b": r["b"],
                 "beta": r["beta"],
                 "se": r["se"],
-                "ci_low": r["ci_low"],
-                "ci_high": r["ci_high"],
+                "ci_lower": r["ci_lower"],
+                "ci_upper": r["ci_upper"],
                 "p": r["p"],
-                "bca_low": float(b_ci["bca_low"].iloc[0]) if len(b_ci) else np.nan,
-                "bca_high": float(b_ci["bca_high"].iloc[0]) if len(b_ci) else np.nan,
+                "bca_lower": float(b_ci["bca_lower"].iloc[0]) if len(b_ci) else np.nan,
+                "bca_upper": float(b_ci["bca_upper"].iloc[0]) if len(b_ci) else np.nan,
                 "sem_std_estimate": float(sem["std_estimate"].iloc[0]) if len(sem) else np.nan,
                 "sem_p": float(sem["p"].iloc[0]) if len(sem) else np.nan,
                 "supported": supported,
@@ -717,7 +743,7 @@ STUDY = Study(
         "study3_regression": regression_settings,
         "study3_bootstrap_shard": bootstrap_settings,
         "study3_bootstrap_ci": bootstrap_settings,
-        "study3_sem": regression_settings,
+        "study3_sem": sem_settings,
         "study3_hypotheses": hypotheses_settings,
     },
     raw_inputs=lambda config: [config["study3"]["survey"]],

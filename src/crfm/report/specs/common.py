@@ -134,7 +134,7 @@ COEFS = (
     Col("se", "*SE*", "num", 3),
     Col("t", "*t*", "num", 2),
     Col("p", "*p*", "p"),
-    ci("ci_low", "ci_high", "95% CI", 3),
+    ci("ci_lower", "ci_upper", "95% CI", 3),
     Col("beta", "*β*", "bounded", 2),
 )
 COEF_NOTE = "*b* = unstandardized coefficient; *β* = standardized coefficient; CI = confidence interval (HC3)."

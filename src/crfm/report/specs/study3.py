@@ -47,6 +47,12 @@ TABLES: dict[str, TableSpec] = {
         "Descriptive statistics of the composite scores",
         (Col("variable", "Variable"), Col("n", "*n*", "int"), Col("mean", "*M*", "num", 2), Col("sd", "*SD*", "num", 2)),
     ),
+    "study3_fornell_larcker": TableSpec(
+        "Discriminant validity: Fornell-Larcker criterion (latent correlations)",
+        (Col("construct", "Construct"),),
+        rest=Col("", fmt="bounded", dec=2),
+        triangle=True,
+    ),
     "study3_correlations": TableSpec(
         "Correlations of the composite scores",
         (Col("variable", "Variable"),),
@@ -87,7 +93,7 @@ TABLES: dict[str, TableSpec] = {
             Col("b", "*b*", "num", 3),
             Col("se", "*SE*", "num", 3),
             Col("p", "*p*", "p"),
-            ci("ci_low", "ci_high", "95% CI", 3),
+            ci("ci_lower", "ci_upper", "95% CI", 3),
             Col("beta", "*β*", "bounded", 2),
         ),
         extra_notes=(COEF_NOTE,),
@@ -103,7 +109,7 @@ TABLES: dict[str, TableSpec] = {
             Col("t", "*t*", "num", 2),
             Col("df", "*df*", "int"),
             Col("p", "*p*", "p"),
-            ci("ci_low", "ci_high", "95% CI", 3),
+            ci("ci_lower", "ci_upper", "95% CI", 3),
         ),
     ),
     "study3_johnson_neyman": TableSpec(
@@ -137,8 +143,8 @@ TABLES: dict[str, TableSpec] = {
             Col("n_boot", "*B*", "int"),
             Col("boot_se", "Bootstrap *SE*", "num", 3),
             Col("bias", "Bias", "num", 3),
-            ci("pct_low", "pct_high", "Percentile 95% CI", 3),
-            ci("bca_low", "bca_high", "BCa 95% CI", 3),
+            ci("pct_lower", "pct_upper", "Percentile 95% CI", 3),
+            ci("bca_lower", "bca_upper", "BCa 95% CI", 3),
         ),
     ),
     "study3_sem_paths": TableSpec(
@@ -152,7 +158,7 @@ TABLES: dict[str, TableSpec] = {
             Col("se", "*SE*", "num", 3),
             Col("z", "*z*", "num", 2),
             Col("p", "*p*", "p"),
-            ci("ci_low", "ci_high", "95% CI", 3),
+            ci("ci_lower", "ci_upper", "95% CI", 3),
         ),
     ),
     "study3_sem_fit": TableSpec(
@@ -163,9 +169,15 @@ TABLES: dict[str, TableSpec] = {
             Col("converged", "Converged", "bool"),
             Col("chi2", "*χ*²", "num", 2),
             Col("df", "*df*", "int"),
+            Col("p", "*p*", "p"),
+            Col("chi2_scaled", "Scaled *χ*²", "num", 2),
             Col("cfi", "CFI", "bounded", 3),
             Col("tli", "TLI", "bounded", 3),
             Col("rmsea", "RMSEA", "bounded", 3),
+            ci("rmsea_ci_lower", "rmsea_ci_upper", "RMSEA 90% CI", 3, bounded=True),
+            Col("cfi_robust", "Robust CFI", "bounded", 3),
+            Col("rmsea_robust", "Robust RMSEA", "bounded", 3),
+            Col("srmr", "SRMR", "bounded", 3),
             Col("product_indicators", "Product indicators", wide=True),
         ),
     ),
@@ -177,8 +189,8 @@ TABLES: dict[str, TableSpec] = {
             Col("b", "*b*", "num", 3),
             Col("beta", "*β*", "bounded", 2),
             Col("p", "*p*", "p"),
-            ci("ci_low", "ci_high", "95% CI", 3),
-            ci("bca_low", "bca_high", "BCa 95% CI", 3),
+            ci("ci_lower", "ci_upper", "95% CI", 3),
+            ci("bca_lower", "bca_upper", "BCa 95% CI", 3),
             Col("sem_std_estimate", "SEM *β*", "bounded", 2),
             Col("sem_p", "SEM *p*", "p"),
             Col("supported", "Supported", "bool"),
@@ -256,7 +268,7 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
                 where = f"moderator={mod}, at={at}"
                 book.put(f"{m}.slopes.{key}.slope", r["slope"], "num", 3, source(path, where, "slope"))
                 book.put(f"{m}.slopes.{key}.p", r["p"], "p", 3, source(path, where, "p"))
-                book.put_ci(f"{m}.slopes.{key}.ci", r["ci_low"], r["ci_high"], 3, source=source(path, where, "ci_low, ci_high"))
+                book.put_ci(f"{m}.slopes.{key}.ci", r["ci_lower"], r["ci_upper"], 3, source=source(path, where, "ci_lower, ci_upper"))
         if "study3_johnson_neyman" in tables:
             path = tables["study3_johnson_neyman"]
             df = read_table(path)
@@ -277,8 +289,8 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
                 if r is None:
                     continue
                 where = f"moderator={mod}, stat={stat}"
-                book.put_ci(f"{m}.bootstrap.{stat}.bca", r["bca_low"], r["bca_high"], 3, source=source(path, where, "bca_low, bca_high"))
-                book.put_ci(f"{m}.bootstrap.{stat}.percentile", r["pct_low"], r["pct_high"], 3, source=source(path, where, "pct_low, pct_high"))
+                book.put_ci(f"{m}.bootstrap.{stat}.bca", r["bca_lower"], r["bca_upper"], 3, source=source(path, where, "bca_lower, bca_upper"))
+                book.put_ci(f"{m}.bootstrap.{stat}.percentile", r["pct_lower"], r["pct_upper"], 3, source=source(path, where, "pct_lower, pct_upper"))
                 book.put(f"{m}.bootstrap.n_boot", r["n_boot"], "int", source=source(path, where, "n_boot"))
         if "study3_sem_fit" in tables:
             path = tables["study3_sem_fit"]
