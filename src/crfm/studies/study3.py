@@ -475,6 +475,48 @@ class ModerationSEMResult(StudyResult):
         ]
 
 
+def sem_model(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs: dict[str, list[str]], mod: str):
+    """The data and lavaan syntax of the latent moderated SEM for one moderator (see
+    :func:`sem_moderation`): returns (data, syntax, {syntax name: control term}, product-indicator names).
+    The reference script tests/reference/lavaan/make_study3_sem.py fits the same to lavaan."""
+    from crfm.stats.regression import build_design, product_indicators
+
+    st = settings(config)
+    y, focal, controls = st["outcome"], st["focal"], st["controls"]
+    # composite scores enter only as product-indicator components, under their own names: a column
+    # named like a latent variable would be ambiguous (lavaan refuses it)
+    x_cols = [f"{d}_score" for d in st["dims"]] or constructs[focal]
+    items = list(dict.fromkeys(i for c in (*st["dims"], focal, y, mod) for i in constructs.get(c, [])))
+    data = df[items].copy()
+    for d in st["dims"]:
+        data[f"{d}_score"] = frame[d].to_numpy()
+    ctrl = pd.DataFrame(index=df.index)
+    label = {}
+    if controls:
+        has_ctrl = frame[controls].notna().all(axis=1).to_numpy()
+        data, frame_c = data[has_ctrl], frame.loc[has_ctrl]
+        ctrl, _ = build_design(frame_c, controls)
+        ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")
+        original = list(ctrl.columns)  # syntax needs plain names: c0_..., mapped back in the tables
+        ctrl.columns = [f"c{k}_{''.join(ch if ch.isalnum() else '_' for ch in c)}" for k, c in enumerate(original)]
+        label = dict(zip(ctrl.columns, original))
+    prods, names = product_indicators(data, x_cols, constructs[mod])
+    data = pd.concat([data[items], prods, ctrl], axis=1)
+    inter = interaction_name(focal, mod)
+    lines = []
+    if st["dims"]:
+        lines += [f"{d} =~ {' + '.join(constructs[d])}" for d in st["dims"]]
+        lines.append(f"{focal} =~ {' + '.join(st['dims'])}")
+    else:
+        lines.append(f"{focal} =~ {' + '.join(constructs[focal])}")
+    lines.append(f"{y} =~ {' + '.join(constructs[y])}")
+    lines.append(f"{mod} =~ {' + '.join(constructs[mod])}")
+    lines.append(f"{inter} =~ {' + '.join(names)}")
+    lines.append(f"{y} ~ {focal} + {mod} + {inter}" + "".join(f" + {c}" for c in ctrl.columns))
+    lines += [f"{lat} ~~ {' + '.join(ctrl.columns)}" for lat in (focal, mod, inter) if len(ctrl.columns)]
+    return data.reset_index(drop=True), "\n".join(lines), label, names
+
+
 def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs: dict[str, list[str]]) -> ModerationSEMResult:
     """Latent moderated SEM on the estimation core (:mod:`crfm.stats.sem`), one model per moderator:
     the second-order focal factor (or a first-order one), the outcome, the moderator, and a latent
@@ -485,45 +527,14 @@ def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, const
     0 unless stated), so the focal and interaction paths are net of the controls. Estimated as
     configured (FIML by default: every firm with its controls answered counts)."""
     from crfm.stats import sem
-    from crfm.stats.regression import build_design, product_indicators
 
     st = settings(config)
     est = estimation_settings(config)
-    y, focal, controls = st["outcome"], st["focal"], st["controls"]
+    y = st["outcome"]
     rows, fits = [], []
     for mod in st["moderators"]:
-        # composite scores enter only as product-indicator components, under their own names: a column
-        # named like a latent variable would be ambiguous (lavaan refuses it)
-        x_cols = [f"{d}_score" for d in st["dims"]] or constructs[focal]
-        items = list(dict.fromkeys(i for c in (*st["dims"], focal, y, mod) for i in constructs.get(c, [])))
-        data = df[items].copy()
-        for d in st["dims"]:
-            data[f"{d}_score"] = frame[d].to_numpy()
-        ctrl = pd.DataFrame(index=df.index)
-        label = {}
-        if controls:
-            has_ctrl = frame[controls].notna().all(axis=1).to_numpy()
-            data, frame_c = data[has_ctrl], frame.loc[has_ctrl]
-            ctrl, _ = build_design(frame_c, controls)
-            ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")
-            original = list(ctrl.columns)  # syntax needs plain names: c0_..., mapped back below
-            ctrl.columns = [f"c{k}_{''.join(ch if ch.isalnum() else '_' for ch in c)}" for k, c in enumerate(original)]
-            label = dict(zip(ctrl.columns, original))
-        prods, names = product_indicators(data, x_cols, constructs[mod])
-        data = pd.concat([data[items], prods, ctrl], axis=1)
-        inter = interaction_name(focal, mod)
-        lines = []
-        if st["dims"]:
-            lines += [f"{d} =~ {' + '.join(constructs[d])}" for d in st["dims"]]
-            lines.append(f"{focal} =~ {' + '.join(st['dims'])}")
-        else:
-            lines.append(f"{focal} =~ {' + '.join(constructs[focal])}")
-        lines.append(f"{y} =~ {' + '.join(constructs[y])}")
-        lines.append(f"{mod} =~ {' + '.join(constructs[mod])}")
-        lines.append(f"{inter} =~ {' + '.join(names)}")
-        lines.append(f"{y} ~ {focal} + {mod} + {inter}" + "".join(f" + {c}" for c in ctrl.columns))
-        lines += [f"{lat} ~~ {' + '.join(ctrl.columns)}" for lat in (focal, mod, inter) if len(ctrl.columns)]
-        res = sem.fit(sem.Model.from_syntax("\n".join(lines)), data, estimator=est["estimator"], missing=est["missing"])
+        data, syntax, label, names = sem_model(df, frame, config, constructs, mod)
+        res = sem.fit(sem.Model.from_syntax(syntax), data, estimator=est["estimator"], missing=est["missing"])
         P = res.parameters
         paths = P[(P["op"] == "~") & (P["lhs"] == y)]
         for _, r in paths.iterrows():

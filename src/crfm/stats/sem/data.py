@@ -267,10 +267,19 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
                    h1_loglik=h1_ll, npatterns=npat)
     if x_pos:
         X = Y[:, x_pos]
-        gd.x_mean = X.mean(axis=0)
-        gd.x_cov = np.cov(X, rowvar=False, bias=True).reshape(len(x_pos), len(x_pos))
+        k = len(x_pos)
+        xm, xS = X.mean(axis=0), np.cov(X, rowvar=False, bias=True).reshape(k, k)
+        if complete:
+            gd.x_mean, gd.x_cov = xm, xS
+        else:
+            # lavaan (missing = "ml") fixes the covariates' moments at the EM estimates of the saturated
+            # model, not at their complete-data sample moments: within EM's tolerance of them, and
+            # what lavaan's estimates are conditional on (visible when a covariate has a large scale)
+            gd.x_mean, gd.x_cov = mean[x_pos].copy(), cov[np.ix_(x_pos, x_pos)].copy()
         _, ld = np.linalg.slogdet(gd.x_cov)
-        gd.x_loglik = float(-0.5 * n * (len(x_pos) * LOG2PI + ld + len(x_pos)))
+        inv = np.linalg.inv(gd.x_cov)
+        d = xm - gd.x_mean
+        gd.x_loglik = float(-0.5 * n * (k * LOG2PI + ld + np.sum(inv * xS) + d @ inv @ d))
     return gd
 
 
