@@ -157,6 +157,26 @@ def coef_numbers(book: NumberBook, prefix: str, row, path, where: str) -> None:
     book.put_ci(f"{prefix}.ci", row["ci_lower"], row["ci_upper"], 3, source=source(path, where, "ci_lower, ci_upper"))
 
 
+def estimation_numbers(book: NumberBook, study: str, config: dict) -> None:
+    """How the study's CFA/SEM were estimated, as words the prose quotes."""
+    est = {"estimator": "ML", "missing": "fiml", **(config.get("estimation") or {}), **((config.get(study) or {}).get("estimation") or {})}
+    key = f"config:{study}.estimation (or estimation)"
+    book.put_text(f"{study}.estimation.estimator", est["estimator"], key)
+    book.put_text(
+        f"{study}.estimation.estimator_words",
+        "maximum likelihood" if est["estimator"] == "ML" else "robust maximum likelihood (MLR: Huber-White standard errors, Yuan-Bentler scaled chi-square, robust fit indices)",
+        key,
+    )
+    book.put_text(f"{study}.estimation.missing", est["missing"], key)
+    book.put_text(
+        f"{study}.estimation.missing_words",
+        "full information (FIML): every analysed respondent counts, missing answers assumed missing at random"
+        if est["missing"] == "fiml"
+        else "complete cases only (listwise deletion)",
+        key,
+    )
+
+
 def model_labels(book: NumberBook, config: dict) -> None:
     """Names and labels the prose quotes (constructs, second-order factor, focal, outcome, moderators)."""
     labels = {c["construct"]: c.get("label", c["construct"]) for c in config["measurement"]}

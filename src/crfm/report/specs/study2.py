@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from crfm.data.tables import read_table
-from crfm.report.numbers import NumberBook, column_max, fit_numbers, flow_numbers, reliability_numbers, source, load_json
+import pandas as pd
+
+from crfm.report.numbers import estimation_numbers, NumberBook, column_max, fit_numbers, flow_numbers, reliability_numbers, source, load_json
 from crfm.report.specs.common import (
     INVARIANCE,
     MODINDICES,
@@ -250,12 +252,39 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
     book.put_text("study2.efa.method", str(efa.get("method", "")).upper() if efa.get("method") == "ml" else str(efa.get("method", "")), "config:study2.efa.method")
     book.put_text("study2.efa.rotation", str(efa.get("rotation", "")), "config:study2.efa.rotation")
 
+    estimation_numbers(book, "study2", config)
+    split = s2.get("split") or {}
+    book.put_text("study2.split.enabled", "yes" if split.get("enabled") else "no", "config:study2.split.enabled")
+    book.put("study2.n_analysed", e.get("n_analysed"), "int", source=source(ep, "", "n_analysed"))
     if "study2_fit" in tables:
         path = tables["study2_fit"]
         df = read_table(path)
         for _, r in df.iterrows():
             fit_numbers(book, f"study2.cfa.{r['model']}", r, path, f"model={r['model']}")
         book.put("study2.cfa.n", df["n"].iloc[0], "int", source=source(path, "", "n"))
+    if "study2_modindices" in tables:
+        path = tables["study2_modindices"]
+        df = read_table(path)
+        if len(df):
+            r = df.iloc[0]
+            book.put("study2.modindices.max", r["mi"], "num", 2, source(path, "first row", "mi"))
+            book.put_text("study2.modindices.max_parameter", f"{r['lhs']} {r['op']} {r['rhs']}", source(path, "first row", "lhs, op, rhs"))
+    if "study2_invariance" in tables:
+        path = tables["study2_invariance"]
+        df = read_table(path)
+        held = [str(s) for s, v in zip(df["step"], df["verdict"].astype(str)) if v.startswith("holds")]
+        book.put_text("study2.invariance.highest", held[-1] if held else "configural only", source(path, "verdict = holds", "step (last)"))
+        for _, r in df.iterrows():
+            step = str(r["step"])
+            fit_numbers(book, f"study2.invariance.{step}", r, path, f"step={step}")
+            if pd.notna(r.get("delta_cfi")):
+                book.put(f"study2.invariance.{step}.delta_cfi", r["delta_cfi"], "num", 3, source(path, f"step={step}", "delta_cfi"))
+                book.put(f"study2.invariance.{step}.delta_rmsea", r["delta_rmsea"], "num", 3, source(path, f"step={step}", "delta_rmsea"))
+                book.put(f"study2.invariance.{step}.delta_chi2", r["delta_chi2"], "num", 2, source(path, f"step={step}", "delta_chi2"))
+                book.put(f"study2.invariance.{step}.delta_df", r["delta_df"], "int", source=source(path, f"step={step}", "delta_df"))
+                book.put(f"study2.invariance.{step}.delta_p", r["delta_p"], "p", 3, source(path, f"step={step}", "delta_p"))
+        inv = s2.get("invariance") or {}
+        book.put_text("study2.invariance.group", "the calibration and validation halves" if inv.get("group") == "sample" else f"the groups of '{inv.get('group')}'", "config:study2.invariance.group")
     if "study2_comparisons" in tables:
         path = tables["study2_comparisons"]
         df = read_table(path)

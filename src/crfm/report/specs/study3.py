@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crfm.data.tables import read_table
-from crfm.report.numbers import NumberBook, coef_numbers, column_max, fit_numbers, flow_numbers, reliability_numbers, row_where, source
+from crfm.report.numbers import estimation_numbers, NumberBook, coef_numbers, column_max, fit_numbers, flow_numbers, reliability_numbers, row_where, source
 from crfm.report.specs.common import (
     COEFS,
     COEF_NOTE,
@@ -213,6 +213,13 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
     focal = s3["focal"]
     if "study3_flow" in tables:
         flow_numbers(book, "study3", tables["study3_flow"])
+    estimation_numbers(book, "study3", config)
+    if "study3_fornell_larcker" in tables:
+        path = tables["study3_fornell_larcker"]
+        df = read_table(path).set_index("construct")
+        passed = sum(int(df.loc[c, c] > max(abs(df.loc[c, o]) for o in df.columns if o != c)) for c in df.index)
+        book.put("study3.fornell_larcker.passed", passed, "int", source=source(path, "", "diagonal > |off-diagonal| (rows)"))
+        book.put("study3.fornell_larcker.constructs", len(df), "int", source=source(path, "", "rows"))
     if "study3_measurement_fit" in tables:
         path = tables["study3_measurement_fit"]
         df = read_table(path)
@@ -296,7 +303,7 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
             path = tables["study3_sem_fit"]
             r = row_where(read_table(path), moderator=mod)
             if r is not None:
-                for col, kind, dec in (("n", "int", 0), ("chi2", "num", 2), ("df", "int", 0), ("cfi", "bounded", 3), ("tli", "bounded", 3), ("rmsea", "bounded", 3)):
+                for col, kind, dec in (("n", "int", 0), ("chi2", "num", 2), ("df", "int", 0), ("p", "p", 3), ("cfi", "bounded", 3), ("tli", "bounded", 3), ("rmsea", "bounded", 3), ("srmr", "bounded", 3)):
                     book.put(f"{m}.sem.{col}", r[col], kind, dec, source(path, f"moderator={mod}", col))
         if "study3_sem_paths" in tables:
             path = tables["study3_sem_paths"]
