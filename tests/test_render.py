@@ -164,3 +164,9 @@ def test_latex_fragment_compiles(tmp_path):
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path, capture_output=True, text=True
     )
     assert res.returncode == 0, res.stdout[-2000:]
+
+
+def test_a_text_column_under_a_numeric_rest_format_is_shown_as_text():
+    df = pd.DataFrame({"code": ["A"], "statistic": ["cohen_kappa"], "level": ["nominal"], "extra": ["x"], "value": [0.5]})
+    t = build_table(df, "study1_reliability_by_code", number="1.8")
+    assert "nominal" in t.rows[0] and "x" in t.rows[0]

@@ -77,7 +77,17 @@ def format_cell(row: pd.Series, col: Col) -> str:
         for prefix, fmt, dec in col.row_fmt:
             if key.startswith(prefix):
                 return fmt_value(value, fmt, dec)
+    if col.fmt in ("int", "num", "bounded", "p") and isinstance(value, str) and not _numeric(value):
+        return fmt_value(value, "text")  # a text column caught by a spec's numeric `rest`: shown as text
     return fmt_value(value, col.fmt, col.dec)
+
+
+def _numeric(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
 
 
 def build_table(df: pd.DataFrame, name: str, *, number: str, notes=(), synthetic: bool = False) -> Table:

@@ -87,6 +87,7 @@ TABLES: dict[str, TableSpec] = {
         (
             Col("code", "Code", group=True),
             Col("statistic", "Statistic", values=RELIABILITY_STATS),
+            Col("level", "Level"),
             Col("coders", "Coders"),
             Col("n_units", "Units", "int"),
             Col("n_present", "Codings", "int"),
