@@ -91,6 +91,7 @@ def get_final_outputs():
 def get_appendix_outputs():
     return [
         f"{RESULTS}/numbers.json",
+        f"{RESULTS}/numbers.tex",
         f"{RESULTS}/provenance.json",
         f"{RESULTS}/appendix/appendix.html",
         f"{RESULTS}/appendix/appendix.tex",
@@ -141,3 +142,16 @@ def get_templates():
     """The appendix templates: inputs, so that editing one rebuilds the appendix."""
     root = Path(workflow.basedir) / "workflow/templates"
     return sorted(str(p) for p in root.rglob("*.j2"))
+
+
+def report_labels(name):
+    """Number and title of a table or figure as the Snakemake report shows them (from the specs)."""
+    from crfm.report.specs import report_labels as labels
+
+    return labels(name, get_table_names(), get_figure_names())
+
+
+def report_category(study_id):
+    from crfm.report.specs import REPORT_CATEGORIES
+
+    return REPORT_CATEGORIES.get(study_id, STUDIES[study_id].title)
