@@ -10,7 +10,7 @@ def main(smk, ctx):
     from crfm.report.labels import Labels
     from crfm.report.render import render_tables
 
-    html_dir = Path(smk.output.html[0]).parent
+    html_dir = Path(next(v for k, v in smk.output.items() if k.startswith("html_"))).parent
     tex_dir = Path(smk.output.tex[0]).parent
     labels = Labels.from_config(ctx.settings)
     entries = render_tables(smk.input.tables, html_dir, tex_dir, smk.output.index, labels=labels, bib=Bibliography.load(smk.input.bib))
