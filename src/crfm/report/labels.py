@@ -88,6 +88,7 @@ class Labels:
     """Display names from the config (see :meth:`from_config`); an empty one still hides machine names."""
 
     constructs: dict = field(default_factory=dict)  # id -> label
+    scales: dict = field(default_factory=dict)  # id -> (min, max) of a Likert construct
     shorts: dict = field(default_factory=dict)  # id -> short label (terms, figures)
     variables: dict = field(default_factory=dict)  # column -> label
     levels: dict = field(default_factory=dict)  # categorical column -> [levels]
@@ -99,12 +100,18 @@ class Labels:
         out = cls()
         for c in config.get("measurement") or []:
             out.constructs[c["construct"]] = c.get("label") or c["construct"]
+            sc = c.get("scale") or {}
+            if sc.get("type") == "likert" and sc.get("min") is not None:
+                out.scales[c["construct"]] = (sc["min"], sc["max"])
             if c.get("short"):
                 out.shorts[c["construct"]] = c["short"]
         so = config.get("second_order") or None
         if so:
             out.constructs[so["factor"]] = so.get("label") or so["factor"]
             out.shorts[so["factor"]] = so.get("short") or so["factor"]
+            dims = [out.scales.get(d) for d in so.get("dimensions", [])]
+            if dims and dims[0] and all(d == dims[0] for d in dims):
+                out.scales[so["factor"]] = dims[0]
         for sid in ("study2", "study3"):
             sc = config.get(sid) or {}
             if sc.get("id_column"):
@@ -134,6 +141,12 @@ class Labels:
     def short(self, cid: str) -> str:
         """Short label for terms and figures ('Complexity', 'CRFM'): short, else label, else id."""
         return self.shorts.get(cid) or self.constructs.get(cid) or cid
+
+    def axis(self, cid: str, what: str = "mean item score", *, short: bool = False) -> str:
+        """An axis title with its scale: 'Offering complexity (mean item score, 1–7)'."""
+        scale = self.scales.get(cid)
+        rng = f", {scale[0]:g}–{scale[1]:g}" if scale else ""
+        return f"{self.short(cid) if short else self.construct(cid)} ({what}{rng})"
 
     def variable(self, name: str) -> str:
         """A variable of the descriptives and correlations: constructs keep their abbreviation."""
