@@ -424,9 +424,16 @@ def _software(ctx: dict) -> list:
     return [{"package": p, "version": v, "key": e.key, "entry": e} for p, v, e in software_citations(bib, versions)]
 
 
+def _with_bib(template_dir, ctx: dict) -> dict:
+    """The context with a bibliography: the one given, else the templates' references.bib."""
+    if ctx.get("bib") is None and (Path(template_dir) / "references.bib").is_file():
+        ctx = dict(ctx, bib=Bibliography.load(Path(template_dir) / "references.bib"))
+    return dict(ctx, cited=[], software_list=_software(ctx))
+
+
 def render_html(template_dir, ctx: dict, *, for_pdf: bool = False, font_dir=None) -> str:
     env = html_env(template_dir)
-    ctx = dict(ctx, cited=[], software_list=_software(ctx))
+    ctx = _with_bib(template_dir, ctx)
     env.globals.update(helpers("html", ctx))
     ctx = _with_fragments(ctx, "html")
     ctx.update(for_pdf=for_pdf, font_dir=Path(font_dir).as_posix() if font_dir else None)
@@ -451,7 +458,7 @@ def pdf_widths(html: str) -> str:
 
 def render_tex(template_dir, ctx: dict) -> str:
     env = tex_env(template_dir)
-    ctx = dict(ctx, cited=[], software_list=_software(ctx))
+    ctx = _with_bib(template_dir, ctx)
     env.globals.update(helpers("tex", ctx))
     ctx = _with_fragments(ctx, "tex")
     _prose_and_references(env, ctx)

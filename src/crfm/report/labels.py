@@ -245,5 +245,6 @@ class Labels:
             "variable": self.variable,
             "construct": self.short,
             "products": self.products,
+            "words": lambda v: words(v).capitalize(),
         }[kind]
         return fn(value)

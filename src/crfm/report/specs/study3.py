@@ -137,6 +137,7 @@ TABLES: dict[str, TableSpec] = {
                     "slope_low": "Slope at −1 SD",
                     "slope_high": "Slope at +1 SD",
                     "beta_focal": "β (focal)",
+                    "beta_interaction": "β (interaction)",
                 },
             ),
             Col("estimate", "Estimate", "num", 3),
