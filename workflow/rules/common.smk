@@ -9,7 +9,9 @@ from crfm.data.manifest import SHIPPED_MANIFEST  # noqa: E402
 from crfm.studies import needed_studies, registry  # noqa: E402
 from crfm.workflow import check_workflow_config, rule_digest  # noqa: E402
 
-MODEL = check_workflow_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+MODEL = check_workflow_config(
+    config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+)
 
 ENV = "../../envs/crfm.yaml"
 STUDIES = registry()
