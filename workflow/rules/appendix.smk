@@ -1,25 +1,6 @@
 # The output layer: numbers.json (every number of the running text) and numbers.tex (the same as LaTeX
 # macros), every table rendered once to LaTeX and HTML, provenance.json, and the appendix (HTML, LaTeX,
 # PDF) from jinja2 templates and the bibliography.
-BIB = "workflow/templates/references.bib"
-
-
-def rendered_table_reports():
-    """Each rendered table (an HTML page) as a report item of its study, numbered and titled as in the
-    appendix."""
-    return {
-        f"html_{t}": report(
-            f"{RESULTS}/tables/html/{t}.html",
-            caption="../report/table.rst",
-            category=report_category(study_of(t)),
-            subcategory="Tables",
-            labels=report_labels(t),
-        )
-        for t in get_table_names()
-    }
-
-
-from crfm.report.specs import study_of  # noqa: E402
 
 
 rule appendix_numbers:

@@ -157,3 +157,23 @@ def report_category(study_id):
     from crfm.report.specs import REPORT_CATEGORIES
 
     return REPORT_CATEGORIES.get(study_id, STUDIES[study_id].title)
+
+
+BIB = "workflow/templates/references.bib"
+
+
+def rendered_table_reports():
+    """Each rendered table (an HTML page) as a report item of its study, numbered and titled as in the
+    appendix."""
+    from crfm.report.specs import study_of
+
+    return {
+        f"html_{t}": report(
+            f"{RESULTS}/tables/html/{t}.html",
+            caption="../report/table.rst",
+            category=report_category(study_of(t)),
+            subcategory="Tables",
+            labels=report_labels(t),
+        )
+        for t in get_table_names()
+    }
