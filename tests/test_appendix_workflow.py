@@ -148,7 +148,7 @@ def test_dry_run_plans_the_output_layer(workflow_copy):
 
 @pytest.mark.e2e
 def test_appendix_holds_every_table_figure_and_number(run):
-    results = run / "results"
+    results = run / "results/default"
     tables = sorted(p.stem for p in (results / "tables").glob("*.csv"))
     index = index_of(run)
     assert {t["name"] for t in index["tables"]} == set(tables)
@@ -220,7 +220,7 @@ def test_pdf_has_pages_and_every_table_title(run):
 
 @pytest.mark.e2e
 def test_latex_appendix_compiles(run, tmp_path):
-    pdf = compile_tex(run / "results", tmp_path)
+    pdf = compile_tex(run / "results/default", tmp_path)
     pages, text = pdf_text(pdf)
     assert pages >= 20
     assert squash(f"Table 2.{len([t for t in index_of(run)['tables'] if t['study'] == 'study2'])}") in text
@@ -274,7 +274,7 @@ def test_hostile_labels_render_literally_in_html_latex_and_pdf(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     res = snakemake(wf, "appendix", "--cores", "2", "--configfile", str(hostile_config(wf)))
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    results = wf / "results"
+    results = wf / "results/default"
     html = (results / "appendix/appendix.html").read_text()
     tex = (results / "appendix/appendix.tex").read_text()
 
@@ -311,7 +311,7 @@ def test_real_data_appendix_carries_no_synthetic_banner(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     res = snakemake(wf, "appendix", "--cores", "2", "--configfile", "config/examples/hs1939.yaml")
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    results = wf / "results"
+    results = wf / "results/default"
     for name in ("appendix.html", "appendix.tex"):
         assert "SYNTHETIC" not in (results / "appendix" / name).read_text().upper(), name
     numbers = json.loads((results / "numbers.json").read_text())
