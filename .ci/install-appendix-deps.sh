@@ -3,8 +3,9 @@
 # skip, when a tool is missing):
 #   chromium          renders the HTML appendix headless (every figure loaded, every table present)
 #   poppler-utils     pdfinfo / pdftotext check the PDF appendix (pages, table titles)
-#   texlive-*         pdflatex compiles appendix.tex (booktabs, longtable, mathptmx, hyperref)
-# The pipeline itself needs none of them: its PDF engine (xhtml2pdf) is pip-installed.
+#   texlive-*         pdflatex typesets appendix.pdf and compiles appendix.tex / docs/manuscript_example.tex
+#                     (booktabs, longtable, caption, mathptmx, hyperref); bibtex checks references.bib
+# The pipeline itself needs none of them: without pdflatex its PDF falls back to xhtml2pdf (pip-installed).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""

@@ -33,15 +33,15 @@ NASTY = 'R&D <b>50%</b> #1 _x_ "q" \\ {a} ~ ^ $ | `'
 @pytest.mark.parametrize(
     ("p", "text"),
     [
-        (0.0, "< .001"),
-        (0.00049, "< .001"),
+        (0.0, "<\u00a0.001"),
+        (0.00049, "<\u00a0.001"),
         (0.001, ".001"),
         (0.0123, ".012"),
         (0.05, ".050"),
         (0.32704, ".327"),
         (0.9994, ".999"),
-        (0.9996, "> .999"),
-        (1.0, "> .999"),
+        (0.9996, ">\u00a0.999"),
+        (1.0, ">\u00a0.999"),
         (float("nan"), MISSING),
         (None, MISSING),
     ],
@@ -51,7 +51,7 @@ def test_p_values_follow_apa(p, text):
 
 
 def test_p_relation_reads_in_running_text():
-    assert p_relation(0.0001) == "< .001"
+    assert p_relation(0.0001) == "<\u00a0.001"
     assert p_relation(0.032) == "= .032"
 
 

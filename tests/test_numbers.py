@@ -117,7 +117,7 @@ def test_numbers_are_collected_formatted_and_sourced(tmp_path, config_and_model)
     fit = n["study2"]["cfa"]["correlated"]
     assert fit["cfi"]["text"] == ".996" and fit["p"]["eq"] == "= .327" and fit["rmsea_ci"]["text"] == "[.000, .044]"
     assert fit["cfi"]["source"].endswith("study2_fit.csv [model=correlated, cfi]")
-    assert n["study2"]["efa"]["bartlett"]["p"]["eq"] == "< .001"
+    assert n["study2"]["efa"]["bartlett"]["p"]["eq"] == "<\u00a0.001"
     assert n["study2"]["efa"]["bartlett"]["chi2"]["text"] == "1,683.61"
     assert n["study2"]["scale"]["removed_list"]["text"] == "RSEL5, RINT6, RCOM6"
     assert n["study2"]["thresholds"]["ave"]["source"] == "config:study2.thresholds.ave"
@@ -126,7 +126,7 @@ def test_numbers_are_collected_formatted_and_sourced(tmp_path, config_and_model)
     # the second-order composite is left out of the first-order ranges
     assert n["study3"]["reliability"]["range"]["alpha_max"]["text"] == ".87"
     focal = n["study3"]["moderators"]["COMP"]["focal"]
-    assert focal["b"]["text"] == "0.367" and focal["p"]["eq"] == "< .001" and focal["ci"]["text"] == "[0.228, 0.506]"
+    assert focal["b"]["text"] == "0.367" and focal["p"]["eq"] == "<\u00a0.001" and focal["ci"]["text"] == "[0.228, 0.506]"
     assert n["model"]["focal"]["name"]["text"] == "CRFM"
     leaves = list(_walk(n))
     assert out["count"] == len(leaves) and all(leaf["source"] for _, leaf in leaves)

@@ -42,7 +42,7 @@ def test_fit_table_follows_its_spec():
     assert [h for h, _ in t.headers][:4] == ["Model", "*χ*²", "*df*", "*p*"]
     assert "loglik" not in [c.key for c in t.columns]  # not in the spec: left to the CSV
     one, corr = t.rows
-    assert one[:4] == ["One factor", "483.07", "90", "< .001"]
+    assert one[:4] == ["One factor", "483.07", "90", "<\u00a0.001"]
     assert corr[3] == ".327" and corr[4] == ".996"  # p and CFI: no leading zero, fixed decimals
     assert "[.000, .044]" in corr  # RMSEA 90% CI from two columns
     assert "9,062.79" in corr
@@ -82,7 +82,7 @@ def test_mixed_statistic_rows_get_their_own_format():
     )
     t = build_table(df, "study2_factorability", number="2.5")
     assert [r[1] for r in t.rows] == [".92", "1,683.61", "3"]
-    assert t.rows[1][3] == "< .001"
+    assert t.rows[1][3] == "<\u00a0.001"
 
 
 def test_unregistered_tables_show_every_column_with_inferred_formats():
@@ -148,7 +148,7 @@ def test_one_templated_caption_per_kind():
         assert len(caption.read_text().strip().splitlines()) == 1
     smk = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
     used = {c for c in __import__("re").findall(r'caption="\.\./report/([a-z_]+)\.rst"', smk)}
-    assert used <= {"table", "figure", "numbers", "provenance", "appendix_html", "appendix_tex", "appendix_pdf"}, used
+    assert used <= {"table", "figure", "numbers", "numbers_tex", "provenance", "appendix_html", "appendix_tex", "appendix_pdf"}, used
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
@@ -164,3 +164,9 @@ def test_latex_fragment_compiles(tmp_path):
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path, capture_output=True, text=True
     )
     assert res.returncode == 0, res.stdout[-2000:]
+
+
+def test_a_text_column_under_a_numeric_rest_format_is_shown_as_text():
+    df = pd.DataFrame({"code": ["A"], "statistic": ["cohen_kappa"], "level": ["nominal"], "extra": ["x"], "value": [0.5]})
+    t = build_table(df, "study1_reliability_by_code", number="1.8")
+    assert "nominal" in t.rows[0] and "x" in t.rows[0]

@@ -53,12 +53,24 @@ def _numbers_settings(config: Mapping) -> dict:
     return {k: config[k] for k in keys if k in config and k not in ("design",)}
 
 
+def _display_settings(config: Mapping) -> dict:
+    """What the reader-facing names come from: construct labels, the second-order factor, the surveys'
+    ID columns and variables (crfm.report.labels.Labels.from_config)."""
+    out = {k: config[k] for k in ("measurement", "second_order") if k in config}
+    for sid in ("study2", "study3"):
+        if sid in config and sid in config.get("studies", ()):
+            sc = config[sid]
+            out[sid] = {k: sc[k] for k in ("id_column", "variables") if k in sc}
+    return out
+
+
 APPENDIX_SETTINGS: dict[str, Callable[[Mapping], dict]] = {
     "appendix_numbers": _numbers_settings,
-    "appendix_tables": lambda config: {},
+    "appendix_tables": _display_settings,
     "appendix_provenance": lambda config: dict(config),
-    "appendix_document": lambda config: {},
-    "appendix_pdf": lambda config: {},
+    "appendix_document": _display_settings,
+    "appendix_pdf": _display_settings,
+    "appendix_macros": lambda config: {},
 }
 
 

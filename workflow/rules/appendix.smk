@@ -1,5 +1,6 @@
-# The output layer: numbers.json (every number of the running text), every table rendered once to
-# LaTeX and HTML, provenance.json, and the appendix (HTML, LaTeX, PDF) from jinja2 templates.
+# The output layer: numbers.json (every number of the running text) and numbers.tex (the same as LaTeX
+# macros), every table rendered once to LaTeX and HTML, provenance.json, and the appendix (HTML, LaTeX,
+# PDF) from jinja2 templates and the bibliography.
 
 
 rule appendix_numbers:
@@ -30,12 +31,9 @@ rule appendix_numbers:
 rule appendix_tables:
     input:
         tables=get_tables(),
+        bib=BIB,
     output:
-        html=report(
-            get_rendered_tables("html"),
-            caption="../report/table.rst",
-            category="Tables",
-        ),
+        **rendered_table_reports(),
         tex=get_rendered_tables("tex"),
         index=f"{RESULTS}/tables/index.json",
     log:
@@ -82,12 +80,13 @@ rule appendix_document:
     input:
         numbers=rules.appendix_numbers.output[0],
         index=rules.appendix_tables.output.index,
-        html=rules.appendix_tables.output.html,
+        html=get_rendered_tables("html"),
         tex=rules.appendix_tables.output.tex,
         png=get_figures("png"),
         pdf=get_figures("pdf"),
         provenance=rules.appendix_provenance.output[0],
         templates=get_templates(),
+        bib=BIB,
     output:
         html=report(
             f"{RESULTS}/appendix/appendix.html",
@@ -118,10 +117,14 @@ rule appendix_pdf:
     input:
         numbers=rules.appendix_numbers.output[0],
         index=rules.appendix_tables.output.index,
-        html=rules.appendix_tables.output.html,
+        html=get_rendered_tables("html"),
+        tex=rules.appendix_tables.output.tex,
+        document=rules.appendix_document.output.tex,
         png=get_figures("png"),
+        pdf=get_figures("pdf"),
         provenance=rules.appendix_provenance.output[0],
         templates=get_templates(),
+        bib=BIB,
     output:
         report(
             f"{RESULTS}/appendix/appendix.pdf",
@@ -136,11 +139,35 @@ rule appendix_pdf:
         ENV
     resources:
         mem_mb=2000,
-        runtime=10,
+        runtime=15,
     params:
         settings=settings("appendix_pdf"),
     script:
         "../scripts/appendix_pdf.py"
+
+
+rule appendix_macros:
+    input:
+        rules.appendix_numbers.output[0],
+    output:
+        report(
+            f"{RESULTS}/numbers.tex",
+            caption="../report/numbers_tex.rst",
+            category="Appendix",
+        ),
+    log:
+        f"{RESULTS}/logs/appendix_macros.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/appendix_macros.tsv"
+    conda:
+        ENV
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        settings=settings("appendix_macros"),
+    script:
+        "../scripts/appendix_macros.py"
 
 
 rule appendix:

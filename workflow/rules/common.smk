@@ -9,7 +9,9 @@ from crfm.data.manifest import SHIPPED_MANIFEST  # noqa: E402
 from crfm.studies import needed_studies, registry  # noqa: E402
 from crfm.workflow import check_workflow_config, rule_digest  # noqa: E402
 
-MODEL = check_workflow_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+MODEL = check_workflow_config(
+    config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+)
 
 ENV = "../../envs/crfm.yaml"
 STUDIES = registry()
@@ -91,6 +93,7 @@ def get_final_outputs():
 def get_appendix_outputs():
     return [
         f"{RESULTS}/numbers.json",
+        f"{RESULTS}/numbers.tex",
         f"{RESULTS}/provenance.json",
         f"{RESULTS}/appendix/appendix.html",
         f"{RESULTS}/appendix/appendix.tex",
@@ -141,3 +144,36 @@ def get_templates():
     """The appendix templates: inputs, so that editing one rebuilds the appendix."""
     root = Path(workflow.basedir) / "workflow/templates"
     return sorted(str(p) for p in root.rglob("*.j2"))
+
+
+def report_labels(name):
+    """Number and title of a table or figure as the Snakemake report shows them (from the specs)."""
+    from crfm.report.specs import report_labels as labels
+
+    return labels(name, get_table_names(), get_figure_names())
+
+
+def report_category(study_id):
+    from crfm.report.specs import REPORT_CATEGORIES
+
+    return REPORT_CATEGORIES.get(study_id, STUDIES[study_id].title)
+
+
+BIB = "workflow/templates/references.bib"
+
+
+def rendered_table_reports():
+    """Each rendered table (an HTML page) as a report item of its study, numbered and titled as in the
+    appendix."""
+    from crfm.report.specs import study_of
+
+    return {
+        f"html_{t}": report(
+            f"{RESULTS}/tables/html/{t}.html",
+            caption="../report/table.rst",
+            category=report_category(study_of(t)),
+            subcategory="Tables",
+            labels=report_labels(t),
+        )
+        for t in get_table_names()
+    }

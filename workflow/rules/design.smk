@@ -35,6 +35,7 @@ rule design_summary:
             caption="../report/figure.rst",
             category="Design analysis",
             subcategory="Figures",
+            labels=report_labels("design_power"),
         ),
         figure_pdf=f"{RESULTS}/figures/design_power.pdf",
     log:

@@ -59,6 +59,7 @@ rule study1_coding_summary:
             caption="../report/figure.rst",
             category="Study 1",
             subcategory="Figures",
+            labels=report_labels("study1_code_heatmap"),
         ),
         heatmap_pdf=f"{RESULTS}/figures/study1_code_heatmap.pdf",
         saturation_plot=report(
@@ -66,6 +67,7 @@ rule study1_coding_summary:
             caption="../report/figure.rst",
             category="Study 1",
             subcategory="Figures",
+            labels=report_labels("study1_saturation"),
         ),
         saturation_plot_pdf=f"{RESULTS}/figures/study1_saturation.pdf",
         cooccurrence_plot=report(
@@ -73,6 +75,7 @@ rule study1_coding_summary:
             caption="../report/figure.rst",
             category="Study 1",
             subcategory="Figures",
+            labels=report_labels("study1_cooccurrence"),
         ),
         cooccurrence_plot_pdf=f"{RESULTS}/figures/study1_cooccurrence.pdf",
         summary=f"{RESULTS}/study1/summary.json",

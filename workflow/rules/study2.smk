@@ -42,6 +42,7 @@ rule study2_explore:
             caption="../report/figure.rst",
             category="Study 2",
             subcategory="Figures",
+            labels=report_labels("study2_scree"),
         ),
         scree_pdf=f"{RESULTS}/figures/study2_scree.pdf",
         heatmap=report(
@@ -49,6 +50,7 @@ rule study2_explore:
             caption="../report/figure.rst",
             category="Study 2",
             subcategory="Figures",
+            labels=report_labels("study2_efa_loadings"),
         ),
         heatmap_pdf=f"{RESULTS}/figures/study2_efa_loadings.pdf",
         summary=f"{RESULTS}/study2/explore_summary.json",

@@ -86,6 +86,7 @@ rule study3_regression:
             caption="../report/figure.rst",
             category="Study 3",
             subcategory="Figures",
+            labels=report_labels("study3_interaction"),
         ),
         interaction_plot_pdf=f"{RESULTS}/figures/study3_interaction.pdf",
         jn_plot=report(
@@ -93,6 +94,7 @@ rule study3_regression:
             caption="../report/figure.rst",
             category="Study 3",
             subcategory="Figures",
+            labels=report_labels("study3_johnson_neyman"),
         ),
         jn_plot_pdf=f"{RESULTS}/figures/study3_johnson_neyman.pdf",
     log:

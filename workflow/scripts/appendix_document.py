@@ -7,6 +7,8 @@ def main(smk, ctx):
     from pathlib import Path
 
     from crfm.report.appendix import build_context, figure_entries, load_json, render_html, render_tex
+    from crfm.report.bib import Bibliography
+    from crfm.report.labels import Labels
 
     templates = Path(smk.scriptdir).resolve().parent / "templates"
     out_html, out_tex = Path(smk.output.html), Path(smk.output.tex)
@@ -18,6 +20,8 @@ def main(smk, ctx):
         load_json(smk.input.index),
         load_json(smk.input.provenance),
         figure_entries(figures, tex_dir=out_tex.parent),
+        labels=Labels.from_config(ctx.settings),
+        bib=Bibliography.load(smk.input.bib),
     )
     out_html.parent.mkdir(parents=True, exist_ok=True)
     out_html.write_text(render_html(templates, doc), encoding="utf-8")

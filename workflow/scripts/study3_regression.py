@@ -7,6 +7,7 @@ from _common import run
 def main(smk, ctx):
     from crfm.data.config import MeasurementModel
     from crfm.report import figures
+    from crfm.report.labels import Labels
     from crfm.studies import study3
 
     settings = ctx.settings
@@ -16,9 +17,14 @@ def main(smk, ctx):
     r = study3.regressions(frame, settings, constructs[settings["study3"]["outcome"]])
     ctx.write(r)
     mod = settings["study3"]["moderators"][0]
-    figures.save_figure(figures.interaction_figure(r.results[mod]), [smk.output.interaction_plot, smk.output.interaction_plot_pdf], synthetic=ctx.synthetic)
+    labels = Labels.from_config(settings)
+    focal, outcome, res = settings["study3"]["focal"], settings["study3"]["outcome"], r.results[mod]
+    fig = figures.interaction_figure(res, focal_label=labels.axis(focal), moderator_label=labels.short(mod), outcome_label="Predicted " + labels.axis(outcome, "mean item score", short=True).lower())
+    figures.save_figure(fig, [smk.output.interaction_plot, smk.output.interaction_plot_pdf], synthetic=ctx.synthetic)
     curve, jn = r.curves[mod]
-    figures.save_figure(figures.johnson_neyman_figure(curve, jn), [smk.output.jn_plot, smk.output.jn_plot_pdf], synthetic=ctx.synthetic)
+    effect = f"Effect of {labels.short(focal)} on {labels.short(outcome).lower()} (b)"
+    fig = figures.johnson_neyman_figure(curve, jn, labels.axis(mod, "raw score"), effect, observed=res.design[mod] + res.means[mod])
+    figures.save_figure(fig, [smk.output.jn_plot, smk.output.jn_plot_pdf], synthetic=ctx.synthetic)
     ctx.log.info("study3 regression:\n%s", r.summary_table.to_string())
 
 

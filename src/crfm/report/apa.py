@@ -54,16 +54,20 @@ def fmt_int(x) -> str:
     return (MINUS if v < 0 else "") + f"{abs(round(v)):,d}"
 
 
+NBSP = "\u00a0"
+
+
 def fmt_p(p, decimals: int = 3) -> str:
-    """APA p value: '.032', '< .001', '> .999' (no leading zero, never 0 or 1)."""
+    """APA p value: '.032', '< .001', '> .999' (no leading zero, never 0 or 1). The space after '<'
+    and '>' is a no-break space: a line or a PDF engine never separates the relation from the value."""
     if _is_missing(p):
         return MISSING
     p = float(p)
     floor = 10.0**-decimals
     if p < floor:
-        return "< " + fmt_bounded(floor, decimals)
+        return "<" + NBSP + fmt_bounded(floor, decimals)
     if round(p, decimals) >= 1:
-        return "> " + fmt_bounded(1 - floor, decimals)
+        return ">" + NBSP + fmt_bounded(1 - floor, decimals)
     return fmt_bounded(p, decimals)
 
 

@@ -31,6 +31,10 @@ from markupsafe import Markup, escape
 
 from crfm.report.apa import TexMarkup, escape_latex, tex_finalize
 from crfm.data.tables import SYNTHETIC_NOTE
+from crfm.report.bib import Bibliography, software_citations
+from crfm.report.labels import Labels
+from crfm.report.mathtext import Math
+from crfm.report.render import html_fragment
 from crfm.report.specs import all_figures, default_title, item_number, order_key, study_of, study_titles
 
 PAPER = (
@@ -70,6 +74,9 @@ def png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", head[16:24])
 
 
+FIGURE_DPI = 150  # crfm.report.figures.save_figure writes PNGs at 150 dpi
+
+
 def fit_box(w: int, h: int, max_w_cm: float = 16.0, max_h_cm: float = 19.0) -> tuple[float, float]:
     scale = min(max_w_cm / w, max_h_cm / h)
     return round(w * scale, 2), round(h * scale, 2)
@@ -85,6 +92,7 @@ def figure_entries(figures: dict[str, dict], tex_dir: Path | None = None) -> lis
         w, h = png_size(png)
         wcm, hcm = fit_box(w, h)
         pdf = Path(figures[name]["pdf"]) if figures[name].get("pdf") else None
+        print_w, print_h = w / FIGURE_DPI * 2.54, h / FIGURE_DPI * 2.54  # the size the figure was drawn at
         entries.append(
             {
                 "name": name,
@@ -96,6 +104,9 @@ def figure_entries(figures: dict[str, dict], tex_dir: Path | None = None) -> lis
                 "height_px": h,
                 "width_cm": wcm,
                 "height_cm": hcm,
+                # print size: the figure's own size (its 9 pt text stays 9 pt), shrunk only to fit the page
+                "print_width_cm": round(min(print_w, 17.0, print_w * 21.0 / print_h), 2),
+                "css_width_px": round(min(print_w, 17.0, print_w * 21.0 / print_h) / 2.54 * 96),
                 "tex_path": _relpath(pdf, tex_dir) if pdf is not None and tex_dir is not None else None,
             }
         )
@@ -245,7 +256,76 @@ def helpers(kind: str, ctx: dict) -> dict:
     def fig(name):
         return f"Figure {figures[name]}" if name in figures else "the figures"
 
-    return {"em": em, "join": join, "p": p, "eq": eq, "fit": fit, "coef": coef, "ftest": ftest, "tab": tab, "fig": fig}
+    bib: Bibliography | None = ctx.get("bib")
+    cited: list = ctx.setdefault("cited", [])
+
+    def link(key, text):
+        cited.append(key)
+        if kind == "html":
+            return Markup('<a class="cite" href="#ref-%s">%s</a>') % (key, text)
+        return TexMarkup(r"\hyperlink{ref-" + key + "}{" + escape_latex(text) + "}")
+
+    def cite(*keys, pre=None, post=None):
+        """'(Henseler et al., 2015; Horn, 1965)': parenthetical citation of ``keys``."""
+        parts = ["("] + ([pre, " "] if pre else [])
+        for k, key in enumerate(keys):
+            parts += (["; "] if k else []) + [link(key, bib[key].citation())]
+        return join(*parts, *([", ", post] if post else []), ")")
+
+    def citet(key):
+        """'Lindell and Whitney (2001)': narrative citation."""
+        return link(key, bib[key].citation(narrative=True))
+
+    def math(tex):
+        m = Math(tex)
+        if kind == "html":
+            return m.to_html()
+        return TexMarkup(m.to_tex(escape_latex))
+
+    labels: Labels = ctx.get("labels") or Labels()
+    index_names = {t["name"] for s in ctx["studies"] for t in s["tables"]}
+
+    def has_table(fragment):
+        return any(fragment in n for n in index_names)
+
+    versions = software_versions(ctx.get("provenance") or {})
+
+    def version_of(entry):
+        return versions.get(entry.fields.get("package")) if entry.fields.get("package") else None
+
+    def reference(entry):
+        """The entry's APA reference, software with the run's version."""
+        if kind == "html":
+            return entry.reference_html(version_of(entry))
+        return TexMarkup(entry.reference_tex(escape_latex, version_of(entry)))
+
+    return {
+        "version_of": version_of,
+        "reference": reference,
+        "em": em, "join": join, "p": p, "eq": eq, "fit": fit, "coef": coef, "ftest": ftest, "tab": tab,
+        "fig": fig, "cite": cite, "citet": citet, "math": math, "spell": spell, "labels": labels,
+        "has_table": has_table,
+    }  # fmt: skip
+
+
+NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+).split()
+
+
+def spell(num, capital: bool = False) -> str:
+    """A count as a word (APA: a sentence never opens with a numeral; counts below 10 are words in
+    running text): 2 -> 'two' ('Two'); above twenty the numeral itself."""
+    value = getattr(num, "value", num)
+    try:
+        k = int(value)
+    except (TypeError, ValueError):
+        return str(num)
+    if k != value or not 0 <= k <= 20:
+        return str(num)
+    w = NUMBER_WORDS[k]
+    return w.capitalize() if capital else w
 
 
 def render_prose(env: Environment, name: str, ctx: dict) -> list:
@@ -262,8 +342,12 @@ def render_prose(env: Environment, name: str, ctx: dict) -> list:
 # --- context --------------------------------------------------------------------------------------
 
 
-def build_context(numbers: dict, index: dict, provenance: dict, figures: list[dict]) -> dict:
-    """Everything the templates see. Numbers wrapped as :class:`Num`; tables as index entries."""
+def build_context(
+    numbers: dict, index: dict, provenance: dict, figures: list[dict], *, labels: Labels | None = None, bib=None, pdf_engine=None
+) -> dict:
+    """Everything the templates see. Numbers wrapped as :class:`Num`; tables as index entries;
+    ``labels`` the reader-facing names, ``bib`` the bibliography (:class:`~crfm.report.bib.Bibliography`),
+    ``pdf_engine`` what sets the PDF (named in its colophon)."""
     studies = []
     for sid in numbers.get("studies", []):
         studies.append(
@@ -288,6 +372,10 @@ def build_context(numbers: dict, index: dict, provenance: dict, figures: list[di
             "figures": len(figures),
             "numbers": numbers.get("count", 0),
         },
+        "labels": labels or Labels(),
+        "bib": bib,
+        "pdf_engine": pdf_engine,
+        "table_cites": sorted({k for t in index["tables"] for k in t.get("cites", [])}),
     }
 
 
@@ -296,19 +384,60 @@ def _with_fragments(ctx: dict, kind: str) -> dict:
     wrap = Markup if kind == "html" else TexMarkup
     studies = []
     for s in ctx["studies"]:
-        tables = [dict(t, fragment=wrap(Path(t[kind]).read_text(encoding="utf-8"))) for t in s["tables"]]
+        tables = [dict(t, fragment=wrap(_fragment(Path(t[kind]), kind))) for t in s["tables"]]
         studies.append(dict(s, tables=tables))
     return dict(ctx, studies=studies)
 
 
-def render_html(template_dir, ctx: dict, *, for_pdf: bool = False, font_dir=None) -> str:
-    env = html_env(template_dir)
-    env.globals.update(helpers("html", ctx))
-    ctx = _with_fragments(ctx, "html")
-    ctx = dict(ctx, for_pdf=for_pdf, font_dir=Path(font_dir).as_posix() if font_dir else None)
+def _fragment(path: Path, kind: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    return html_fragment(text) if kind == "html" else text
+
+
+def _prose_and_references(env: Environment, ctx: dict) -> None:
+    """Render every prose template (collecting citations), then the reference list of exactly the
+    works the text, the table notes and the software section cite."""
+    ctx["cited"].clear()
+    ctx["intro"] = render_prose(env, "intro", ctx)
     for s in ctx["studies"]:
         s["prose"] = render_prose(env, s["id"], ctx)
         s["methods"] = render_prose(env, f"{s['id']}_methods", ctx)
+    ctx["software"] = render_prose(env, "software", ctx)
+    bib = ctx.get("bib")
+    keys = list(ctx["cited"]) + list(ctx.get("table_cites", []))
+    ctx["references"] = bib.cited(keys) if bib is not None else []
+    ctx["counts"] = dict(ctx["counts"], references=len(ctx["references"]))
+
+
+def software_versions(provenance: dict) -> dict:
+    """{package: version} of the run: provenance's key packages and Python."""
+    out = dict(provenance.get("key_packages") or {})
+    out["python"] = (provenance.get("python") or {}).get("version")
+    return out
+
+
+def _software(ctx: dict) -> list:
+    bib = ctx.get("bib")
+    if bib is None:
+        return []
+    versions = software_versions(ctx["provenance"])
+    return [{"package": p, "version": v, "key": e.key, "entry": e} for p, v, e in software_citations(bib, versions)]
+
+
+def _with_bib(template_dir, ctx: dict) -> dict:
+    """The context with a bibliography: the one given, else the templates' references.bib."""
+    if ctx.get("bib") is None and (Path(template_dir) / "references.bib").is_file():
+        ctx = dict(ctx, bib=Bibliography.load(Path(template_dir) / "references.bib"))
+    return dict(ctx, cited=[], software_list=_software(ctx))
+
+
+def render_html(template_dir, ctx: dict, *, for_pdf: bool = False, font_dir=None) -> str:
+    env = html_env(template_dir)
+    ctx = _with_bib(template_dir, ctx)
+    env.globals.update(helpers("html", ctx))
+    ctx = _with_fragments(ctx, "html")
+    ctx.update(for_pdf=for_pdf, font_dir=Path(font_dir).as_posix() if font_dir else None)
+    _prose_and_references(env, ctx)
     html = env.get_template("appendix.html.j2").render(**ctx)
     if for_pdf:
         html = pdf_widths(html)
@@ -318,17 +447,21 @@ def render_html(template_dir, ctx: dict, *, for_pdf: bool = False, font_dir=None
 def pdf_widths(html: str) -> str:
     """xhtml2pdf splits a table's width evenly over its columns unless told: turn the renderer's
     data-width hints into width attributes, and repeat the header row on every page."""
+    html = re.sub(
+        r'<table class="apa" data-width="([0-9.]+)">\n<caption><span class="table-number">(.*?)</span><span class="table-title">(.*?)</span></caption>',
+        r'<p class="table-number">\2</p>\n<p class="table-title">\3</p>\n<table class="apa" data-width="\1">',
+        html,
+    )  # xhtml2pdf sets no <caption>: number and title as the paragraphs above the table
     html = re.sub(r'<table class="apa" data-width="([0-9.]+)">', r'<table class="apa" repeat="1" width="\1%">', html)
     return re.sub(r'(<th class="[a-z ]+") data-width="([0-9.]+)"', r'\1 width="\2%"', html)
 
 
 def render_tex(template_dir, ctx: dict) -> str:
     env = tex_env(template_dir)
+    ctx = _with_bib(template_dir, ctx)
     env.globals.update(helpers("tex", ctx))
     ctx = _with_fragments(ctx, "tex")
-    for s in ctx["studies"]:
-        s["prose"] = render_prose(env, s["id"], ctx)
-        s["methods"] = render_prose(env, f"{s['id']}_methods", ctx)
+    _prose_and_references(env, ctx)
     return env.get_template("appendix.tex.j2").render(**ctx)
 
 

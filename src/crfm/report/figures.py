@@ -18,13 +18,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from crfm.errors import AnalysisError  # noqa: E402
+
+# One look for every figure: the serif of the documents (STIX, Times-like, shipped with matplotlib, so
+# every machine draws the same glyphs), one colour family (blues for magnitudes and lines, red only for
+# the contrast of a diverging map or a reference line), Unicode symbols (α, ×, →, −), no mathtext.
+SEQUENTIAL = "Blues"  # 0..1: shares, Jaccard similarities
+DIVERGING = "RdBu"  # −1..1: loadings (positive blue, negative red)
+BLUE, RED, GREY = "#2166ac", "#b2182b", "0.45"
 
 plt.rcParams.update(
     {
         "figure.dpi": 100,
         "font.size": 9,
+        "font.family": "serif",
+        "font.serif": ["STIXGeneral", "DejaVu Serif"],
+        "mathtext.fontset": "stix",
+        "axes.unicode_minus": True,
+        "pdf.fonttype": 42,
+        "axes.prop_cycle": matplotlib.cycler(color=[BLUE, RED, "#4393c3", "#d6604d", "#92c5de", "0.3"]),
         "axes.spines.top": False,
         "axes.spines.right": False,
         "svg.hashsalt": "crfm",
@@ -43,7 +57,14 @@ __all__ = [
     "interaction_figure",
     "johnson_neyman_figure",
     "power_figure",
+    "user_text",
 ]
+
+
+def user_text(s) -> str:
+    """Every text that comes from the user's config or codebook goes through here before matplotlib
+    sees it (the one place to make such text safe for matplotlib)."""
+    return str(s)
 
 
 def _axes(ax, figsize):
@@ -81,19 +102,19 @@ def code_heatmap_figure(
     ax=None,
 ):
     """Heatmap of :func:`crfm.stats.coding.code_company_share` (values 0..1, annotated)."""
-    rows = [labels.get(c, c) if labels else c for c in share.index]
+    rows = [user_text(labels.get(c, c) if labels else c) for c in share.index]
     h = max(2.5, 0.32 * len(rows) + 1.4)
     w = max(4.5, 1.1 * share.shape[1] + 3.5)
     fig, ax, own = _axes(ax, (w, h))
-    im = ax.imshow(share.to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(share.shape[1]), [str(c) for c in share.columns], rotation=30, ha="right")
+    im = ax.imshow(share.to_numpy(dtype=float), cmap=SEQUENTIAL, vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(share.shape[1]), [user_text(c) for c in share.columns], rotation=30, ha="right")
     ax.set_yticks(range(len(rows)), rows)
     for i in range(share.shape[0]):
         for j in range(share.shape[1]):
             v = share.iat[i, j]
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v > 0.6 else "black")
-    ax.set_title(title)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="share of interviews")
+    ax.set_xlabel("Company")
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="Share of the company's interviews (0–1)")
     if own:
         fig.tight_layout()
     return fig
@@ -106,19 +127,19 @@ def saturation_figure(result, *, title: str | None = None, ax=None):
     t = result.table
     fig, ax, own = _axes(ax, (7, 3.8))
     x = t["position"].to_numpy()
-    ax.bar(x, t["n_new_codes"], color="0.75", label="new codes in interview")
-    ax.step(x, t["cumulative_codes"], where="mid", color="C0", label="cumulative distinct codes")
-    ax.plot(x, t["cumulative_codes"], "o", color="C0", markersize=3)
+    ax.bar(x, t["n_new_codes"], color="#c6dbef", label="New codes in the interview")
+    ax.step(x, t["cumulative_codes"], where="mid", color=BLUE, label="Cumulative distinct codes")
+    ax.plot(x, t["cumulative_codes"], "o", color=BLUE, markersize=3)
     if result.saturation_position is not None:
         p = result.saturation_position
-        ax.axvline(p, color="C3", linestyle="--", linewidth=1)
+        ax.axvline(p, color=RED, linestyle="--", linewidth=1)
         ax.annotate(
-            f"saturation after {result.saturation_interview}\n(next {result.k} interviews: no new code)",
+            f"Saturation after {user_text(result.saturation_interview)}\n(next {result.k} interviews: no new code)",
             xy=(p, t["cumulative_codes"].iloc[p - 1]),
             xytext=(6, -28),
             textcoords="offset points",
             fontsize=7,
-            color="C3",
+            color=RED,
         )
     else:
         ax.text(
@@ -128,12 +149,15 @@ def saturation_figure(result, *, title: str | None = None, ax=None):
             transform=ax.transAxes,
             ha="right",
             fontsize=7,
-            color="C3",
+            color=RED,
         )
-    ax.set_xlabel("interview (in order conducted)")
-    ax.set_ylabel("codes")
+    ax.set_xlabel("Interview (position in data-collection order)")
+    ax.set_ylabel("Number of codes")
     ax.set_xlim(0.4, max(len(t), 1) + 0.6)
-    ax.set_title(title or f"Code saturation (k = {result.k})")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if title:
+        ax.set_title(user_text(title))
     ax.legend(loc="center right", fontsize=7, frameon=False)
     if own:
         fig.tight_layout()
@@ -157,14 +181,13 @@ def cooccurrence_figure(
     m = jaccard_matrix(long)
     order = cluster_order(m, method=method)
     m = m.loc[order, order]
-    names = [labels.get(c, c) if labels else c for c in order]
+    names = [user_text(labels.get(c, c) if labels else c) for c in order]
     size = max(4.0, 0.34 * len(order) + 2.2)
     fig, ax, own = _axes(ax, (size + 1.0, size))
-    im = ax.imshow(m.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1)
+    im = ax.imshow(m.to_numpy(dtype=float), cmap=SEQUENTIAL, vmin=0, vmax=1)
     ax.set_xticks(range(len(order)), names, rotation=90)
     ax.set_yticks(range(len(order)), names)
-    ax.set_title(title)
-    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="Jaccard over interviews")
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="Jaccard similarity over interviews (0–1)")
     if own:
         fig.tight_layout()
     return fig
@@ -178,19 +201,22 @@ def scree_figure(par, *, ax=None):
     :class:`crfm.stats.psychometrics.ParallelAnalysisResult`."""
     t = par.table
     fig, ax, own = _axes(ax, (6, 3.6))
-    ax.plot(t["position"], t["observed"], "o-", color="C0", label="observed eigenvalues")
+    ax.plot(t["position"], t["observed"], "o-", color=BLUE, label="Observed eigenvalues")
     ax.plot(
         t["position"],
         t["simulated_percentile"],
         "s--",
-        color="C3",
+        color=RED,
         ms=4,
-        label=f"random data, {par.percentile:g}th percentile ({par.n_sims} simulations)",
+        label=f"Random data, {par.percentile:g}th percentile ({par.n_sims} simulations)",
     )
-    ax.axvline(par.n_factors + 0.5, color="0.5", lw=0.8, ls=":")
-    ax.set_xlabel("component / factor")
-    ax.set_ylabel("eigenvalue")
-    ax.set_title(f"Scree plot with parallel analysis ({par.method}): {par.n_factors} factors suggested")
+    ax.axvline(par.n_factors + 0.5, color=GREY, lw=0.8, ls=":")
+    ax.annotate(f"{par.n_factors} retained", (par.n_factors + 0.5, ax.get_ylim()[1]), xytext=(3, -3),
+                textcoords="offset points", fontsize=7, va="top", color=GREY)  # fmt: skip
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(0.5, len(t) + 0.5)
+    ax.set_xlabel("Component number")
+    ax.set_ylabel("Eigenvalue")
     ax.legend(frameon=False, fontsize=8)
     if own:
         fig.tight_layout()
@@ -202,14 +228,14 @@ def efa_loadings_figure(loadings: pd.DataFrame, *, ax=None):
     fcols = [c for c in loadings.columns if c.startswith("F") and c[1:].isdigit()]
     m = loadings[fcols].to_numpy(float)
     fig, ax, own = _axes(ax, (1.2 + 0.9 * len(fcols), 0.3 * len(loadings) + 1.2))
-    im = ax.imshow(m, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    im = ax.imshow(m, cmap=DIVERGING, vmin=-1, vmax=1, aspect="auto")
     ax.set_xticks(range(len(fcols)), fcols)
-    labels = [f"{i}{'' if r else ' (removed)'}" for i, r in zip(loadings["item"], loadings["retained"])]
+    ax.set_xlabel("Factor")
+    labels = [user_text(f"{i}{'' if r else ' (removed)'}") for i, r in zip(loadings["item"], loadings["retained"])]
     ax.set_yticks(range(len(loadings)), labels)
     for (r, c), v in np.ndenumerate(m):
         ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if abs(v) > 0.6 else "black")
-    ax.set_title("EFA pattern loadings of the item pool")
-    fig.colorbar(im, ax=ax, fraction=0.05, label="loading")
+    fig.colorbar(im, ax=ax, fraction=0.05, label="Pattern loading (−1 to 1)")
     if own:
         fig.tight_layout()
     return fig
@@ -248,17 +274,18 @@ def interaction_figure(
     xc = np.linspace(-focal_sd_span * sx, focal_sd_span * sx, 2)
     fig, ax, own = _axes(ax, (4.5, 3.4))
     styles = ["--", "-", ":", "-."]
+    shades = ["#92c5de", BLUE, "#08306b", "0.3"]
     for k, (label, m) in enumerate(at.items()):
         yhat = base + fit.params[f] * xc + fit.params[mod] * m + fit.params[inter] * xc * m
         ax.plot(
             xc + result.means[f],
             yhat,
             styles[k % len(styles)],
-            color="0.15",
-            label=f"{moderator_label or mod} {label} ({m + result.means[mod]:.2f})",
+            color=shades[k % len(shades)],
+            label=user_text(moderator_label or mod) + f" {label} ({m + result.means[mod]:.2f})".replace("-", "\u2212"),
         )
-    ax.set_xlabel(focal_label or f)
-    ax.set_ylabel(outcome_label or f"Predicted {result.outcome}")
+    ax.set_xlabel(user_text(focal_label or f))
+    ax.set_ylabel(user_text(outcome_label or f"Predicted {result.outcome}"))
     ax.legend(frameon=False, fontsize=8)
     if own:
         fig.tight_layout()
@@ -272,34 +299,40 @@ def johnson_neyman_figure(
     effect_label: str = "Conditional effect",
     raw_scale: bool = True,
     *,
+    observed=None,
     ax=None,
 ):
     """Conditional effect with its CI band across the moderator (from
-    :func:`crfm.stats.regression.jn_curve`), the zero line and the Johnson-Neyman bounds of a
-    :class:`crfm.stats.regression.JNResult` that fall inside the plotted range."""
+    :func:`crfm.stats.regression.jn_curve`), the zero line, the Johnson-Neyman bounds of a
+    :class:`crfm.stats.regression.JNResult` that fall inside the plotted range, and a rug of the
+    ``observed`` moderator values (same scale as the curve), so a reader sees where the data are."""
     x = curve["moderator_raw" if raw_scale else "moderator"].to_numpy()
     fig, ax, own = _axes(ax, (4.5, 3.4))
     ax.fill_between(
-        x, curve["ci_lower"], curve["ci_upper"], color="0.85", label=f"{100 * (1 - (jn.alpha if jn else 0.05)):.0f}% CI"
+        x, curve["ci_lower"], curve["ci_upper"], color="#c6dbef", label=f"{100 * (1 - (jn.alpha if jn else 0.05)):.0f}% CI"
     )
-    ax.plot(x, curve["effect"], color="0.1", label=effect_label)
-    ax.axhline(0.0, color="0.4", lw=0.8)
+    ax.plot(x, curve["effect"], color=BLUE, label="Conditional effect")
+    ax.axhline(0.0, color=GREY, lw=0.8)
+    if observed is not None:
+        obs = np.asarray(pd.Series(observed).dropna(), dtype=float)
+        ax.plot(obs, np.zeros_like(obs), "|", color="0.2", ms=6, alpha=0.35, transform=ax.get_xaxis_transform(), label="Observed values")
     if jn is not None:
         shift = jn.center if raw_scale else 0.0
         for b in jn.bounds:
             if x.min() <= b + shift <= x.max():
-                ax.axvline(b + shift, color="0.3", ls="--", lw=0.9)
+                ax.axvline(b + shift, color=RED, ls="--", lw=0.9)
                 ax.annotate(
-                    f"JN {b + shift:.2f}",
+                    f"JN bound {b + shift:.2f}".replace("-", "−"),
                     (b + shift, ax.get_ylim()[1]),
                     fontsize=7,
                     ha="left",
                     va="top",
                     xytext=(2, -2),
                     textcoords="offset points",
+                    color=RED,
                 )
-    ax.set_xlabel(moderator_label)
-    ax.set_ylabel(effect_label)
+    ax.set_xlabel(user_text(moderator_label))
+    ax.set_ylabel(user_text(effect_label))
     ax.legend(frameon=False, fontsize=8)
     if own:
         fig.tight_layout()
@@ -313,15 +346,16 @@ def power_figure(power: pd.DataFrame):
     """Power of H1 and H2 by sample size, one line per population interaction effect, with 95% Monte
     Carlo error bars (the ``design_power`` table)."""
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
-    for ax, (h, label) in zip(axes, (("h1", "H1: CRFM -> performance"), ("h2", "H2: CRFM x complexity"))):
+    for ax, (h, label) in zip(axes, (("h1", "H1: CRFM → performance"), ("h2", "H2: CRFM × Complexity"))):
         for e, d in power.groupby("interaction", sort=True):
-            ax.errorbar(d["n"], d[f"power_{h}"], yerr=1.96 * d[f"mc_se_{h}"], marker="o", capsize=2, label=f"interaction = {e:g}")
-        ax.axhline(0.8, color="0.6", lw=0.8, ls="--")
-        ax.axhline(0.05, color="0.8", lw=0.8, ls=":")
+            ax.errorbar(d["n"], d[f"power_{h}"], yerr=1.96 * d[f"mc_se_{h}"], marker="o", capsize=2, label=f"Interaction = {e:g}")
+        ax.axhline(0.8, color=GREY, lw=0.8, ls="--")
+        ax.axhline(0.05, color="0.75", lw=0.8, ls=":")
         ax.set_title(label)
-        ax.set_xlabel("sample size (firms)")
+        ax.set_xlabel("Sample size (firms)")
         ax.set_ylim(0, 1.02)
-    axes[0].set_ylabel("power (rejection rate, alpha = .05)")
+        ax.set_xticks(sorted(power["n"].unique()))
+    axes[0].set_ylabel("Power (rejection rate at α = .05)")
     axes[1].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

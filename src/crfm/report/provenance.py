@@ -25,7 +25,7 @@ KEY_PACKAGES = (
     "pandas",
     "statsmodels",
     "semopy",
-    "factor_analyzer",
+    "krippendorff",
     "scikit-learn",
     "matplotlib",
     "jinja2",

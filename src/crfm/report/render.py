@@ -10,6 +10,7 @@ the same bytes.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from crfm.report.apa import (
     label_tex,
 )
 from crfm.data.tables import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_notes
+from crfm.report.labels import Labels
+from crfm.report.mathtext import Rich, rich_note
 from crfm.report.specs import Col, TableSpec, all_tables, infer_col, item_number, order_key, spec_for, study_of
 
 NUMERIC = {"int", "num", "bounded", "p", "ci"}
@@ -42,11 +45,24 @@ class Table:
     notes: list[str]  # from the CSV: literal text
     extra_notes: list[str]  # from the spec: may hold *italic* markup
     synthetic: bool
+    rich_notes: list[Rich] | None = None  # the CSV notes as readers see them (maths, names, citations)
+    header_labels: list[tuple[str, bool]] | None = None  # reader-facing headers of unnamed columns
 
     @property
     def headers(self) -> list[tuple[str, bool]]:
-        """(label, is_markup): spec labels may hold *italic*; column names are literal."""
+        """(label, is_markup): spec labels may hold *italic*; other headers come from
+        :meth:`crfm.report.labels.Labels.header` (or, without labels, the column name, literally)."""
+        if self.header_labels is not None:
+            return list(self.header_labels)
         return [(c.label, True) if c.label is not None else (c.key, False) for c in self.columns]
+
+    @property
+    def reader_notes(self) -> list[Rich]:
+        return self.rich_notes if self.rich_notes is not None else [Rich((n,)) for n in self.notes]
+
+    def cites(self) -> list[str]:
+        """Bibliography keys cited by the notes."""
+        return [k for n in self.reader_notes for k in n.keys()]
 
     def aligns(self) -> list[str]:
         return ["r" if c.fmt in NUMERIC or c.row_fmt else ("w" if c.wide else "l") for c in self.columns]
@@ -66,24 +82,42 @@ def resolve_columns(df: pd.DataFrame, spec: TableSpec) -> list[Col]:
     return [by_key[str(c)] for c in df.columns if str(c) in by_key]
 
 
-def format_cell(row: pd.Series, col: Col) -> str:
+def format_cell(row: pd.Series, col: Col, labels: Labels | None = None):
     if col.fmt == "ci":
         return fmt_ci(row[col.key], row[col.hi], col.dec, leading_zero=not col.bounded)
     value = row[col.key]
     if col.values and isinstance(value, str):
         value = col.values.get(value, value)
+    if col.display and isinstance(value, str) and value:
+        if col.display == "rich":
+            return rich_note(fmt_value(value, "text"))
+        value = (labels or Labels()).apply(col.display, value)
     if col.row_fmt:
         key = str(row[col.row_key]) if col.row_key in row.index else ""
         for prefix, fmt, dec in col.row_fmt:
             if key.startswith(prefix):
                 return fmt_value(value, fmt, dec)
+    if col.fmt in ("int", "num", "bounded", "p") and isinstance(value, str) and not _numeric(value):
+        return fmt_value(value, "text")  # a text column caught by a spec's numeric `rest`: shown as text
     return fmt_value(value, col.fmt, col.dec)
 
 
-def build_table(df: pd.DataFrame, name: str, *, number: str, notes=(), synthetic: bool = False) -> Table:
+def _numeric(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def build_table(
+    df: pd.DataFrame, name: str, *, number: str, notes=(), synthetic: bool = False, labels: Labels | None = None, bib=None
+) -> Table:
+    """The cells of a table. With ``labels`` (:class:`crfm.report.labels.Labels`) every term, rule and
+    column shows its reader-facing name and the notes their maths; ``bib`` links their citations."""
     spec = spec_for(name)
     cols = resolve_columns(df, spec)
-    rows = [[format_cell(r, c) for c in cols] for _, r in df.iterrows()]
+    rows = [[format_cell(r, c, labels) for c in cols] for _, r in df.iterrows()]
     # group columns: printed when they (or a group column before them) change
     prev = None
     group_idx = [i for i, c in enumerate(cols) if c.group]
@@ -102,44 +136,70 @@ def build_table(df: pd.DataFrame, name: str, *, number: str, notes=(), synthetic
                 for j, key in enumerate(matrix, start=1):
                     if matrix.index(key) > matrix.index(label):
                         r[j] = ""
-    return Table(name, number, spec.title, cols, rows, list(notes), list(spec.extra_notes), synthetic)
+    headers = None
+    if labels is not None:
+        headers = [(c.label, True) if c.label is not None else labels.header(c.key) for c in cols]
+    rich = [rich_note(n, bib) for n in notes] if labels is not None or bib is not None else None
+    return Table(name, number, spec.title, cols, rows, list(notes), list(spec.extra_notes), synthetic, rich, headers)
 
 
-def load_table(path, name: str | None = None, *, number: str = "") -> Table:
+def load_table(path, name: str | None = None, *, number: str = "", labels: Labels | None = None, bib=None) -> Table:
     path = Path(path)
     name = name or path.stem
     df = read_table(path, keep_default_na=True)
-    return build_table(df, name, number=number, notes=table_notes(path), synthetic=is_synthetic_table(path))
+    return build_table(
+        df, name, number=number, notes=table_notes(path), synthetic=is_synthetic_table(path), labels=labels, bib=bib
+    )
+
+
+def _cell_html(v) -> Markup:
+    return v.html() if isinstance(v, Rich) else escape(v)
+
+
+def _cell_tex(v) -> str:
+    return v.tex(escape_latex) if isinstance(v, Rich) else escape_latex(v)
+
+
+def _cell_plain(v) -> str:
+    return v.plain() if isinstance(v, Rich) else str(v)
 
 
 # --- HTML -----------------------------------------------------------------------------------------
 
 
+FRAGMENT_START = "<!-- crfm:table -->"
+FRAGMENT_END = "<!-- /crfm:table -->"
+
+
 def to_html(t: Table) -> str:
-    """An HTML fragment: number, title, table, note; every text escaped (the fragment holds no
-    markup but its own)."""
+    """An HTML fragment: the table with its number and title as ``<caption>``, column headers with
+    ``scope``, the note below; every text escaped (the fragment holds no markup but its own)."""
     cls = {"r": "num", "l": "txt", "w": "txt wide"}
     aligns = t.aligns()
     out = []
     if t.synthetic:
         out.append(f"<!-- {escape(SYNTHETIC_NOTE)} -->")
     out.append(f'<div class="apa-table" id="tab-{escape(t.name)}">')
-    out.append(f'<p class="table-number">Table {escape(t.number)}</p>')
-    out.append(f'<p class="table-title">{escape(t.title)}</p>')
     widths = [w for w, _ in layout(t)]
     total = sum(widths) or 1.0
     table_pct = min(100.0, 100.0 * total / TEXT_WIDTH_CM)
     # data-width: the share of the text width (table) and of the table (columns) a paged medium
     # should give; browsers lay the table out themselves and ignore it.
     out.append(f'<table class="apa" data-width="{table_pct:.0f}">')
+    out.append(
+        f'<caption><span class="table-number">Table {escape(t.number)}</span>'
+        f'<span class="table-title">{escape(t.title)}</span></caption>'
+    )
     out.append("<thead><tr>")
     for (label, markup), a, w in zip(t.headers, aligns, widths):
-        out.append(f'<th class="{cls[a]}" data-width="{100.0 * w / total:.1f}">{label_html(label, markup=markup)}</th>')
+        out.append(
+            f'<th scope="col" class="{cls[a]}" data-width="{100.0 * w / total:.1f}">{label_html(label, markup=markup)}</th>'
+        )
     out.append("</tr></thead>")
     out.append("<tbody>")
     for k, row in enumerate(t.rows):
         last = " last" if k == len(t.rows) - 1 else ""
-        cells = "".join(f'<td class="{cls[a]}{last}">{escape(v)}</td>' for v, a in zip(row, aligns))
+        cells = "".join(f'<td class="{cls[a]}{last}">{_cell_html(v)}</td>' for v, a in zip(row, aligns))
         out.append(f"<tr>{cells}</tr>")
     out.append("</tbody>")
     out.append("</table>")
@@ -150,8 +210,43 @@ def to_html(t: Table) -> str:
     return "\n".join(out) + "\n"
 
 
+TABLE_CSS = """body { font-family: "Times New Roman", "STIX Two Text", "Liberation Serif", Times, serif; color: #111;
+       background: #fff; margin: 1.5rem; }
+table.apa { border-collapse: collapse; font-size: .9rem; border-top: 2px solid #000; border-bottom: 2px solid #000; }
+table.apa caption { caption-side: top; text-align: left; padding-bottom: .4rem; }
+.table-number { display: block; font-weight: bold; }
+.table-title { display: block; font-style: italic; }
+table.apa th { border-bottom: 1px solid #000; font-weight: normal; padding: .25rem .5rem; vertical-align: bottom; }
+table.apa td { padding: .12rem .5rem; vertical-align: top; }
+th.num, td.num { text-align: right; white-space: nowrap; }
+th.txt, td.txt { text-align: left; }
+td.wide { min-width: 14em; }
+.table-note { font-size: .9rem; margin-top: .3rem; max-width: 60rem; }
+.cite { color: inherit; }"""
+
+
+def to_html_document(t: Table) -> str:
+    """The table as a page of its own (what the Snakemake report shows): the fragment of
+    :func:`to_html` between markers, with a charset, a title and the table style."""
+    title = f"Table {t.number}: {t.title}"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title)}</title>\n"
+        f"<style>\n{TABLE_CSS}\n</style>\n</head>\n<body>\n"
+        f"{FRAGMENT_START}\n{to_html(t)}{FRAGMENT_END}\n</body>\n</html>\n"
+    )
+
+
+def html_fragment(document: str) -> str:
+    """The table fragment inside a page written by :func:`to_html_document` (a bare fragment as is)."""
+    if FRAGMENT_START in document:
+        return document.split(FRAGMENT_START, 1)[1].split(FRAGMENT_END, 1)[0].lstrip("\n")
+    return document
+
+
 def note_html(t: Table) -> Markup:
-    parts = [escape(n) for n in t.notes] + [label_html(n) for n in t.extra_notes]
+    parts = [n.html() for n in t.reader_notes] + [label_html(n) for n in t.extra_notes]
     return Markup(" ").join(parts)
 
 
@@ -183,7 +278,7 @@ def layout(t: Table) -> list[tuple[float, bool]]:
     aligns = t.aligns()
     natural = []
     for i, (h, m) in enumerate(t.headers):
-        longest = max([text_cm(label_plain(h) if m else h)] + [text_cm(r[i]) for r in t.rows])
+        longest = max([text_cm(label_plain(h) if m else h)] + [text_cm(_cell_plain(r[i])) for r in t.rows])
         natural.append(longest + PAD_CM)
     wraps = [a == "w" or (a == "l" and natural[i] > LONG_TEXT_CM) for i, a in enumerate(aligns)]
     others = sum(w for w, wr in zip(natural, wraps) if not wr)
@@ -212,27 +307,45 @@ def latex_colspec(t: Table) -> str:
     return "@{}" + "".join(spec) + "@{}"
 
 
+def table_lines(t: Table) -> int:
+    """Approximate height of a table in lines of its type: caption, header, rows (wrapped cells
+    count their lines) and the note."""
+    lay = layout(t)
+    lines = 4
+    for row in t.rows:
+        lines += max([1] + [int(text_cm(_cell_plain(v)) // max(w - PAD_CM, 1.0)) + 1 for v, (w, wr) in zip(row, lay) if wr])
+    note = " ".join(n.plain() for n in t.reader_notes) + " ".join(t.extra_notes)
+    return lines + (len(note) // 150 + 1 if note.strip() else 0)
+
+
 def to_latex(t: Table) -> str:
-    """A LaTeX fragment (booktabs + longtable + array): number and title above, note below; every
-    text escaped. Needs \\usepackage{booktabs,longtable,array} in the preamble."""
+    """A LaTeX fragment (booktabs + longtable + array): number and title as the longtable's caption
+    (so they enter the list of tables and never part from the table's head), note below; every text
+    escaped. A table shorter than a page is kept on one page (``\\crfmNeedspace``, which the
+    appendix defines; elsewhere it does nothing). Needs \\usepackage{booktabs,longtable,array}."""
     ncol = len(t.columns)
     header = " & ".join(label_tex(h, markup=m) for h, m in t.headers) + r" \\"
     out = []
     if t.synthetic:
         out.append(f"% {SYNTHETIC_NOTE}")
     out.append(f"% Table {t.number}: {t.name}")
+    out.append(r"\providecommand{\crfmNeedspace}[1]{}")
     out.append(r"\begingroup")
-    out.append(r"\par\bigskip\noindent\textbf{Table " + escape_latex(t.number) + r"}\par\nopagebreak")
-    out.append(r"\noindent\textit{" + escape_latex(t.title) + r"}\par\nopagebreak")
+    lines = table_lines(t)
+    need = lines if lines <= 40 else 12
+    out.append(r"\par\crfmNeedspace{" + str(int(need * 0.8) + 2) + r"\baselineskip}")
+    out.append(r"\renewcommand{\thetable}{" + escape_latex(t.number) + "}")
     crowded = sum(w for w, _ in layout(t)) > TEXT_WIDTH_CM
     size = r"\scriptsize\setlength{\tabcolsep}{3pt}" if crowded else r"\footnotesize\setlength{\tabcolsep}{4pt}"
-    out.append(size + r"\setlength{\LTpre}{4pt}\setlength{\LTpost}{2pt}")
+    out.append(size + r"\setlength{\LTpre}{4pt}\setlength{\LTpost}{2pt}\setlength{\LTcapwidth}{\linewidth}")
     out.append(r"\begin{longtable}[l]{" + latex_colspec(t) + "}")
+    title = escape_latex(t.title)
+    out.append(r"\caption{" + title + r"}\label{tab:" + re.sub(r"[^A-Za-z0-9]", "", t.name) + r"}\\")
     out.append(r"\toprule")
     out.append(header)
     out.append(r"\midrule")
     out.append(r"\endfirsthead")
-    out.append(rf"\multicolumn{{{ncol}}}{{@{{}}l}}{{\textit{{Table {escape_latex(t.number)} (continued)}}}}\\")
+    out.append(r"\caption[]{" + title + r" (continued)}\\")
     out.append(r"\toprule")
     out.append(header)
     out.append(r"\midrule")
@@ -243,7 +356,7 @@ def to_latex(t: Table) -> str:
     out.append(r"\bottomrule")
     out.append(r"\endlastfoot")
     for row in t.rows:
-        out.append(" & ".join(escape_latex(v) for v in row) + r" \\")
+        out.append(" & ".join(_cell_tex(v) for v in row) + r" \\")
     out.append(r"\end{longtable}")
     notes = note_latex(t)
     if notes:
@@ -253,7 +366,7 @@ def to_latex(t: Table) -> str:
 
 
 def note_latex(t: Table) -> str:
-    return " ".join([escape_latex(n) for n in t.notes] + [str(label_tex(n)) for n in t.extra_notes])
+    return " ".join([n.tex(escape_latex) for n in t.reader_notes] + [str(label_tex(n)) for n in t.extra_notes])
 
 
 # --- all tables of a run --------------------------------------------------------------------------
@@ -269,9 +382,10 @@ def number_tables(names) -> dict[str, str]:
     return out
 
 
-def render_tables(csv_paths, html_dir, tex_dir, index_path) -> list[dict]:
-    """Render every table to ``html_dir/<name>.html`` and ``tex_dir/<name>.tex``; write the index
-    (order, number, title, files) that the appendix lays out. Returns the index entries."""
+def render_tables(csv_paths, html_dir, tex_dir, index_path, *, labels: Labels | None = None, bib=None) -> list[dict]:
+    """Render every table to ``html_dir/<name>.html`` (a page of its own, the fragment inside) and
+    ``tex_dir/<name>.tex``; write the index (order, number, title, files, cited works) that the
+    appendix lays out. Returns the index entries."""
     paths = {Path(p).stem: Path(p) for p in csv_paths}
     numbers = number_tables(paths)
     html_dir, tex_dir = Path(html_dir), Path(tex_dir)
@@ -279,10 +393,10 @@ def render_tables(csv_paths, html_dir, tex_dir, index_path) -> list[dict]:
     tex_dir.mkdir(parents=True, exist_ok=True)
     entries, synthetic = [], False
     for name in sorted(paths, key=lambda n: order_key(n, all_tables())):
-        t = load_table(paths[name], name, number=numbers[name])
+        t = load_table(paths[name], name, number=numbers[name], labels=labels, bib=bib)
         synthetic = synthetic or t.synthetic
         html_path, tex_path = html_dir / f"{name}.html", tex_dir / f"{name}.tex"
-        html_path.write_text(to_html(t), encoding="utf-8")
+        html_path.write_text(to_html_document(t), encoding="utf-8")
         tex_path.write_text(to_latex(t), encoding="utf-8")
         entries.append(
             {
@@ -295,6 +409,7 @@ def render_tables(csv_paths, html_dir, tex_dir, index_path) -> list[dict]:
                 "tex": str(tex_path),
                 "rows": len(t.rows),
                 "columns": len(t.columns),
+                "cites": sorted(set(t.cites())),
             }
         )
     index = {"synthetic": synthetic, "tables": entries}

@@ -30,6 +30,9 @@ __all__ = [
     "item_number",
     "order_key",
     "spec_for",
+    "numbered",
+    "report_labels",
+    "REPORT_CATEGORIES",
 ]
 
 
@@ -84,3 +87,24 @@ def order_key(name: str, specs) -> tuple:
 
 def spec_for(name: str) -> TableSpec:
     return all_tables().get(name) or TableSpec(default_title(name))
+
+
+def numbered(names, specs) -> dict[str, str]:
+    """{'name': '2.9'}: tables or figures numbered per study in registry order (unknown last)."""
+    out, count = {}, {}
+    for name in sorted(names, key=lambda n: order_key(n, specs)):
+        study = study_of(name)
+        count[study] = count.get(study, 0) + 1
+        out[name] = item_number(name, count[study])
+    return out
+
+
+# The Snakemake report's category of each study's tables and figures.
+REPORT_CATEGORIES = {"study1": "Study 1", "study2": "Study 2", "study3": "Study 3", "design": "Design analysis"}
+
+
+def report_labels(name: str, tables, figures) -> dict[str, str]:
+    """The columns the Snakemake report shows for a table or figure: its number and title."""
+    if name in figures:
+        return {"Figure": numbered(figures, all_figures())[name], "Title": all_figures().get(name, default_title(name))}
+    return {"Table": numbered(tables, all_tables())[name], "Title": spec_for(name).title}

@@ -27,6 +27,9 @@ class Col:
     row_fmt: tuple = ()  # ((prefix of row_key's value, fmt, dec), ...): mixed-statistic value columns
     row_key: str | None = None
     group: bool = False  # printed only when it (and every group column before it) changes
+    # reader-facing name of each value (crfm.report.labels.Labels.apply): term | terms | step | rule |
+    # rules | flow | variable | construct; 'rich': ASCII maths and p values of a text cell as in notes
+    display: str | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -124,12 +127,12 @@ SECOND_ORDER = (
     Col("std_all", "Std.", "bounded", 2),
     ci("ci_lower", "ci_upper", "95% CI (std.)", 2, bounded=True),
 )
-MODERATOR = Col("moderator", "Moderator", group=True)
-STEP = Col("step_label", "Step", group=True)
+MODERATOR = Col("moderator", "Moderator", group=True, display="construct")
+STEP = Col("step_label", "Step", group=True, display="step")
 COEFS = (
     MODERATOR,
     STEP,
-    Col("term", "Term"),
+    Col("term", "Term", display="term"),
     Col("b", "*b*", "num", 3),
     Col("se", "*SE*", "num", 3),
     Col("t", "*t*", "num", 2),
@@ -140,8 +143,8 @@ COEFS = (
 COEF_NOTE = "*b* = unstandardized coefficient; *β* = standardized coefficient; CI = confidence interval (HC3)."
 SUMMARY = (
     MODERATOR,
-    Col("step_label", "Step"),
-    Col("added_terms", "Terms added", wide=True),
+    Col("step_label", "Step", display="step"),
+    Col("added_terms", "Terms added", wide=True, display="terms"),
     Col("n", "*n*", "int"),
     Col("r2", "*R*²", "bounded", 3),
     Col("adj_r2", "Adj. *R*²", "bounded", 3),
@@ -153,12 +156,12 @@ SUMMARY = (
     Col("wald_f", "Wald *F* (HC3)", "num", 2),
     Col("wald_p", "*p* (Wald)", "p"),
 )
-FLOW = (Col("step", "Step"), Col("n", "*n*", "int"))
+FLOW = (Col("step", "Step", display="flow"), Col("n", "*n*", "int"))
 EXCLUSIONS_COLS = (
     Col("source_line", "Line in raw file", "int"),
-    Col("rule", "Rule"),
-    Col("detail", "Detail", wide=True),
-    Col("also_failed", "Also failed"),
+    Col("rule", "Rule", display="rule"),
+    Col("detail", "Detail", wide=True, display="rich"),
+    Col("also_failed", "Also failed", display="rules"),
 )
 RELIABILITY_STATS = {
     "percent_agreement": "Percent agreement",

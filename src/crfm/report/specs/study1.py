@@ -115,7 +115,7 @@ TABLES: dict[str, TableSpec] = {
     "study1_qdpx_crosscheck": TableSpec(
         "Cross-check: every Study 1 table rebuilt from the REFI-QDA export",
         (
-            Col("table", "Table"),
+            Col("table", "Table", display="words"),
             Col("rows_csv", "Rows (CSV)", "int"),
             Col("rows_qdpx", "Rows (QDPX)", "int"),
             Col("identical", "Identical", "bool"),

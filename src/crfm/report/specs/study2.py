@@ -48,7 +48,7 @@ TABLES: dict[str, TableSpec] = {
     "study2_factorability": TableSpec(
         "Factorability of the item pool",
         (
-            Col("statistic", "Statistic", wide=True),
+            Col("statistic", "Statistic", wide=True, display="rich"),
             Col(
                 "value",
                 "Value",
@@ -103,7 +103,7 @@ TABLES: dict[str, TableSpec] = {
             Col("step", "Step", "int"),
             Col("item", "Item removed"),
             Col("construct", "Construct"),
-            Col("rule", "Rule"),
+            Col("rule", "Rule", display="rule"),
             Col("factor", "Factor"),
             Col("primary_loading", "Primary loading", "bounded", 2),
             Col("cross_loading", "Cross-loading", "bounded", 2),
@@ -121,7 +121,7 @@ TABLES: dict[str, TableSpec] = {
             Col("delta_chi2", "Δ*χ*²", "num", 2),
             Col("delta_df", "Δ*df*", "int"),
             Col("p", "*p*", "p"),
-            Col("note", "Remark", wide=True),
+            Col("note", "Remark", wide=True, display="rich"),
         ),
     ),
     "study2_loadings": TableSpec(
@@ -169,7 +169,7 @@ TABLES: dict[str, TableSpec] = {
     "study2_common_method": TableSpec(
         "Common-method variance checks",
         (
-            Col("check", "Check", wide=True),
+            Col("check", "Check", wide=True, display="rich"),
             Col(
                 "value",
                 "Value",
@@ -178,7 +178,7 @@ TABLES: dict[str, TableSpec] = {
                 row_key="check",
                 row_fmt=(("Harman", "bounded", 2), ("One-factor CFA: CFI", "bounded", 3), ("", "num", 2)),
             ),
-            Col("threshold", "Criterion"),
+            Col("threshold", "Criterion", display="rich"),
             Col("pass", "Passes", "bool"),
         ),
     ),

@@ -45,7 +45,12 @@ TABLES: dict[str, TableSpec] = {
     ),
     "study3_descriptives": TableSpec(
         "Descriptive statistics of the composite scores",
-        (Col("variable", "Variable"), Col("n", "*n*", "int"), Col("mean", "*M*", "num", 2), Col("sd", "*SD*", "num", 2)),
+        (
+            Col("variable", "Variable", display="variable"),
+            Col("n", "*n*", "int"),
+            Col("mean", "*M*", "num", 2),
+            Col("sd", "*SD*", "num", 2),
+        ),
     ),
     "study3_fornell_larcker": TableSpec(
         "Discriminant validity: Fornell-Larcker criterion (latent correlations)",
@@ -55,7 +60,7 @@ TABLES: dict[str, TableSpec] = {
     ),
     "study3_correlations": TableSpec(
         "Correlations of the composite scores",
-        (Col("variable", "Variable"),),
+        (Col("variable", "Variable", display="variable"),),
         rest=Col("", fmt="bounded", dec=2),
         triangle=True,
     ),
@@ -76,7 +81,8 @@ TABLES: dict[str, TableSpec] = {
     ),
     "study3_summary": TableSpec("Hierarchical moderated regression: model summary", SUMMARY),
     "study3_vif": TableSpec(
-        "Variance inflation factors of the final model", (MODERATOR, Col("term", "Term"), Col("vif", "VIF", "num", 2))
+        "Variance inflation factors of the final model",
+        (MODERATOR, Col("term", "Term", display="term"), Col("vif", "VIF", "num", 2)),
     ),
     "study3_dimension_coefficients": TableSpec(
         "Dimension-level moderated regression", COEFS, extra_notes=(COEF_NOTE,)
@@ -89,7 +95,7 @@ TABLES: dict[str, TableSpec] = {
             Col("outcome", "Outcome", group=True),
             Col("n", "*n*", "int", group=True),
             Col("r2", "*R*²", "bounded", 3, group=True),
-            Col("term", "Term"),
+            Col("term", "Term", display="term"),
             Col("b", "*b*", "num", 3),
             Col("se", "*SE*", "num", 3),
             Col("p", "*p*", "p"),
@@ -137,6 +143,7 @@ TABLES: dict[str, TableSpec] = {
                     "slope_low": "Slope at −1 SD",
                     "slope_high": "Slope at +1 SD",
                     "beta_focal": "β (focal)",
+                    "beta_interaction": "β (interaction)",
                 },
             ),
             Col("estimate", "Estimate", "num", 3),
@@ -151,8 +158,8 @@ TABLES: dict[str, TableSpec] = {
         "Latent moderated structural equation model: paths",
         (
             MODERATOR,
-            Col("outcome", "Outcome", group=True),
-            Col("term", "Predictor"),
+            Col("outcome", "Outcome", group=True, display="construct"),
+            Col("term", "Predictor", display="term"),
             Col("estimate", "Estimate", "num", 3),
             Col("std_estimate", "*β*", "bounded", 2),
             Col("se", "*SE*", "num", 3),
@@ -164,7 +171,7 @@ TABLES: dict[str, TableSpec] = {
     "study3_sem_fit": TableSpec(
         "Latent moderated structural equation model: fit",
         (
-            Col("moderator", "Moderator"),
+            Col("moderator", "Moderator", display="construct"),
             Col("n", "*n*", "int"),
             Col("converged", "Converged", "bool"),
             Col("chi2", "*χ*²", "num", 2),
@@ -178,7 +185,7 @@ TABLES: dict[str, TableSpec] = {
             Col("cfi_robust", "Robust CFI", "bounded", 3),
             Col("rmsea_robust", "Robust RMSEA", "bounded", 3),
             Col("srmr", "SRMR", "bounded", 3),
-            Col("product_indicators", "Product indicators", wide=True),
+            Col("product_indicators", "Product indicators", wide=True, display="products"),
         ),
     ),
     "study3_hypotheses": TableSpec(
