@@ -5,8 +5,9 @@ one replication:
 
 1. simulates a scale-development sample from the config's population model (the first
    ``items_per_dimension`` items of each CRFM dimension, Likert-discretised as in :mod:`crfm.data.synth`) and
-   fits the correlated-factors CFA (ML, semopy via :func:`crfm.stats.cfa.fit_cfa`), recording convergence,
-   proper-solution status, fit and the standardized loadings with their 95% CIs;
+   fits the correlated-factors CFA by ML, recording convergence, proper-solution status, fit and the
+   standardized loadings with their 95% CIs; with ``design.missing_rate`` > 0 a share of the answers
+   is blanked completely at random and the CFA is fitted by FIML (a recovery check of FIML under MCAR);
 2. simulates a predictive-validation sample (CRFM, offering complexity and selling performance items,
    effects from ``population.study3.effects`` with the cell's interaction) and fits the moderated
    regression of the performance composite on the centred CRFM and complexity composites and their
@@ -17,6 +18,13 @@ Replication ``i`` (a global index over the whole grid) draws every random number
 ``SeedSequence([seed, i])``, so results do not depend on how the replications are split into shards or
 which executor runs them. A CFA that fails (non-convergence, an error) is recorded as such; it never
 stops the shard.
+
+Speed: a shard works through blocks of replications of one cell at once - the samples drawn into
+stacked arrays, the complete-data CFAs fitted together by the batched ML estimator
+(:func:`crfm.stats.sem.fit_ml_batch`: vectorised Fisher scoring with the single-fit path's stopping
+rule and a per-replication fallback to it), the HC3 regressions as stacked least squares - so one
+replication costs well under a millisecond. With missing answers the CFAs are fitted one by one (each
+sample has its own missing-data patterns).
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from scipy import stats
 
 from crfm.data.config import MeasurementModel
 from crfm.errors import CRFMError
-from crfm.stats import cfa  # cheap: semopy itself is imported on the first fit
+from crfm.stats import cfa
 from crfm.studies.base import Study, StudyResult, Table, code_of
 
 TABLES = ("design_power", "design_recovery", "design_convergence")
@@ -60,6 +68,13 @@ def summary_settings(config: Mapping) -> dict:
     return {"design": config["design"]}
 
 
+def missing_note(settings: Mapping) -> str:
+    rate = float(settings.get("missing_rate", 0.0))
+    if rate <= 0:
+        return "Complete data; CFA by ML (the batched estimator)."
+    return f"{rate:.0%} of the Study 2 answers blanked completely at random (MCAR); CFA by FIML: loading bias and coverage show FIML's recovery under MCAR."
+
+
 def design_settings(config: Mapping) -> dict:
     d = config["design"]
     size = dict(d["sizes"][d["size"]])
@@ -69,6 +84,7 @@ def design_settings(config: Mapping) -> dict:
         "replications": size["replications"],
         "n": list(size["n"]),
         "interaction": list(size["interaction"]),
+        "missing_rate": float(d.get("missing_rate", 0.0)),
     }
 
 
@@ -89,15 +105,20 @@ def shard_range(total: int, shard: int, n_shards: int) -> tuple[int, int]:
 
 
 class Simulator:
-    """Draws one replication's two samples from the population model."""
+    """Draws replications' samples from the population model, many at a time.
 
-    def __init__(self, config: dict, model: MeasurementModel):
+    Replication ``i`` draws every number from one generator seeded by ``SeedSequence([seed, i])``:
+    one standard-normal block of shape (n, columns) per survey, columns in a fixed order, so a
+    replication's data do not depend on which others are drawn with it (shards, batches)."""
+
+    def __init__(self, config: Mapping, model: MeasurementModel):
         pop = config["population"]
         so = config["second_order"]
         s = design_settings(config)
         self.dims = list(so["dimensions"])
         k = s["items_per_dimension"]
         self.items = {d: list(model.constructs[d].items[:k]) for d in self.dims}
+        self.item_list = [i for d in self.dims for i in self.items[d]]
         self.lam = {i: pop["loadings"].get(i, 0.75) for d in self.dims for i in self.items[d]}
         self.gamma = {d: pop["second_order_loadings"].get(d, 0.7) for d in self.dims}
         s3 = config["study3"]
@@ -106,107 +127,193 @@ class Simulator:
         self.effects = dict(pop["study3"]["effects"])
         self.scale2 = pop["study2"].get("likert_scale", 1.4)
         self.scale3 = pop["study3"].get("likert_scale", 1.4)
+        self.missing_rate = float(config["design"].get("missing_rate", 0.0))
+        # standard-normal columns of one replication: study 2 (g, dims, items), study 3 (g, dims,
+        # items, complexity, performance, complexity items, performance items), MCAR uniforms
+        self.k2 = 1 + len(self.dims) + len(self.item_list)
+        self.k3 = self.k2 + 2 + len(self.comp_items) + len(self.perf_items)
 
     @staticmethod
     def _likert(x, scale):
         return np.clip(np.round(4 + scale * x), 1, 7)
 
-    def _dimension_items(self, n, rng, scale):
-        g = rng.standard_normal(n)
-        cols = {}
-        for d in self.dims:
-            f = self.gamma[d] * g + math.sqrt(1 - self.gamma[d] ** 2) * rng.standard_normal(n)
+    def draws(self, n: int, replicates, seed: int):
+        """(R, n, k2), (R, n, k3) standard normals and (R, n, p) uniforms of the replicates."""
+        R = len(replicates)
+        z2 = np.empty((R, n, self.k2))
+        z3 = np.empty((R, n, self.k3))
+        u = np.empty((R, n, len(self.item_list))) if self.missing_rate > 0 else None
+        for r, i in enumerate(replicates):
+            rng = np.random.default_rng(np.random.SeedSequence([seed, int(i)]))
+            z2[r] = rng.standard_normal((n, self.k2))
+            z3[r] = rng.standard_normal((n, self.k3))
+            if u is not None:
+                u[r] = rng.random((n, len(self.item_list)))
+        return z2, z3, u
+
+    def _dimension_items(self, z, scale):
+        """Second-order factor g and the items of the dimensions, (R, n) and (R, n, p)."""
+        g = z[..., 0]
+        cols = []
+        for k, d in enumerate(self.dims):
+            gam = self.gamma[d]
+            f = gam * g + math.sqrt(1 - gam**2) * z[..., 1 + k]
             for i in self.items[d]:
                 lam = self.lam[i]
-                cols[i] = self._likert(lam * f + math.sqrt(1 - lam**2) * rng.standard_normal(n), scale)
-        return g, cols
+                cols.append(lam * f + math.sqrt(1 - lam**2) * z[..., 1 + len(self.dims) + len(cols)])
+        return g, self._likert(np.stack(cols, axis=-1), scale)
 
-    def study2(self, n, rng) -> pd.DataFrame:
-        _, cols = self._dimension_items(n, rng, self.scale2)
-        return pd.DataFrame(cols)
+    def study2(self, z2, u=None) -> np.ndarray:
+        """Scale-development samples (R, n, p); MCAR blanks (NaN) when ``missing_rate`` > 0."""
+        _, x = self._dimension_items(z2, self.scale2)
+        if u is not None:
+            x = np.where(u < self.missing_rate, np.nan, x)
+        return x
 
-    def study3(self, n, interaction, rng) -> dict[str, np.ndarray]:
-        g, cols = self._dimension_items(n, rng, self.scale3)
+    def study3(self, z3, interaction: float) -> dict[str, np.ndarray]:
+        """Composite scores (R, n) of CRFM, complexity and performance."""
+        g, x = self._dimension_items(z3, self.scale3)
+        base = self.k2
         r = 0.2
-        comp = r * g + math.sqrt(1 - r**2) * rng.standard_normal(n)
+        comp = r * g + math.sqrt(1 - r**2) * z3[..., base]
         e = self.effects
         b1, b2, b3 = e["crfm"], e["complexity"], interaction
         var_sys = b1**2 + b2**2 + 2 * r * b1 * b2 + b3**2 * (1 + r**2)
-        perf = b1 * g + b2 * comp + b3 * g * comp + math.sqrt(max(1 - var_sys, 0.05)) * rng.standard_normal(n)
+        perf = b1 * g + b2 * comp + b3 * g * comp + math.sqrt(max(1 - var_sys, 0.05)) * z3[..., base + 1]
         lam = 0.75
-        comp_items = [self._likert(lam * comp + math.sqrt(1 - lam**2) * rng.standard_normal(n), self.scale3) for _ in self.comp_items]
-        perf_items = [self._likert(lam * perf + math.sqrt(1 - lam**2) * rng.standard_normal(n), self.scale3) for _ in self.perf_items]
-        dim_means = [np.mean([cols[i] for i in self.items[d]], axis=0) for d in self.dims]
-        return {"crfm": np.mean(dim_means, axis=0), "comp": np.mean(comp_items, axis=0), "perf": np.mean(perf_items, axis=0)}
+        nc = len(self.comp_items)
+        comp_items = self._likert(lam * comp[..., None] + math.sqrt(1 - lam**2) * z3[..., base + 2 : base + 2 + nc], self.scale3)
+        perf_items = self._likert(lam * perf[..., None] + math.sqrt(1 - lam**2) * z3[..., base + 2 + nc :], self.scale3)
+        k = len(self.item_list) // len(self.dims)
+        dim_means = x.reshape(*x.shape[:-1], len(self.dims), k).mean(axis=-1)
+        return {"crfm": dim_means.mean(axis=-1), "comp": comp_items.mean(axis=-1), "perf": perf_items.mean(axis=-1)}
 
 
 def ols_hc3(X: np.ndarray, y: np.ndarray):
-    """OLS coefficients with HC3 standard errors (MacKinnon & White 1985); returns (b, se, df_resid)."""
-    XtX_inv = np.linalg.inv(X.T @ X)
-    b = XtX_inv @ X.T @ y
-    resid = y - X @ b
-    h = np.einsum("ij,jk,ik->i", X, XtX_inv, X)
+    """OLS coefficients with HC3 standard errors (MacKinnon & White 1985) for stacked designs:
+    X (R, n, k), y (R, n); returns (b (R, k), se (R, k), df_resid)."""
+    Xt = np.transpose(X, (0, 2, 1))
+    XtX_inv = np.linalg.inv(Xt @ X)
+    b = (XtX_inv @ (Xt @ y[..., None]))[..., 0]
+    resid = y - (X @ b[..., None])[..., 0]
+    h = np.sum((X @ XtX_inv) * X, axis=2)
     w = (resid / (1 - h)) ** 2
-    cov = XtX_inv @ (X.T * w) @ X @ XtX_inv
-    return b, np.sqrt(np.diag(cov)), X.shape[0] - X.shape[1]
+    meat = Xt @ (X * w[..., None])
+    cov = XtX_inv @ meat @ XtX_inv
+    return b, np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), X.shape[1] - X.shape[2]
 
 
 def moderated_ols(crfm, comp, perf):
     """perf ~ centred crfm + centred comp + product (raw metric), and the same on z-scores (the
-    standardized coefficients, product of z-scores), both with HC3 SEs."""
-    xc, mc = crfm - crfm.mean(), comp - comp.mean()
-    b, se, dfr = ols_hc3(np.column_stack([np.ones_like(xc), xc, mc, xc * mc]), perf)
-    z = lambda v: (v - v.mean()) / v.std(ddof=1)  # noqa: E731
+    standardized coefficients, product of z-scores), both with HC3 SEs; (R, n) arrays in."""
+    def centre(v):
+        return v - v.mean(axis=-1, keepdims=True)
+
+    def z(v):
+        return centre(v) / v.std(axis=-1, ddof=1, keepdims=True)
+
+    xc, mc = centre(crfm), centre(comp)
+    one = np.ones_like(xc)
+    b, se, dfr = ols_hc3(np.stack([one, xc, mc, xc * mc], axis=-1), perf)
     zx, zm = z(crfm), z(comp)
-    bz, sez, _ = ols_hc3(np.column_stack([np.ones_like(zx), zx, zm, zx * zm]), z(perf))
+    bz, sez, _ = ols_hc3(np.stack([one, zx, zm, zx * zm], axis=-1), z(perf))
     return b, se, dfr, bz, sez
 
 
-def replicate(sim: Simulator, cell: dict, i: int, seed: int) -> dict:
-    """One replication (global index i) of one grid cell."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
-    row = {"replicate": i, "cell": cell["cell"], "n": cell["n"], "interaction": cell["interaction"]}
-    data = sim.study2(cell["n"], rng)
-    try:
-        fit = cfa.fit_cfa(data, sim.items)
-        row.update(
-            cfa_converged=bool(fit.converged),
-            cfa_proper=bool(fit.proper),
-            cfa_error="",
-            cfi=fit.fit["cfi"],
-            rmsea=fit.fit["rmsea"],
-            srmr=fit.fit["srmr"],
-        )
-        load = fit.loadings.set_index("item")
-        est = load["std_all"].to_numpy(float)
-        target = np.array([sim.lam[i] for i in load.index])  # population loadings of the continuous responses
-        inside = (load["ci_lower"].to_numpy(float) <= target) & (target <= load["ci_upper"].to_numpy(float))
-        row.update(loading_bias=float(np.mean(est - target)), loading_sq_error=float(np.mean((est - target) ** 2)), loading_coverage=float(np.mean(inside)))
-    except (CRFMError, np.linalg.LinAlgError, ValueError) as exc:
-        row.update(cfa_converged=False, cfa_proper=False, cfa_error=" ".join(str(exc).split())[:200], cfi=np.nan, rmsea=np.nan, srmr=np.nan, loading_bias=np.nan, loading_sq_error=np.nan, loading_coverage=np.nan)
-    s3 = sim.study3(cell["n"], cell["interaction"], rng)
+def _cfa_syntax(sim: Simulator) -> str:
+    return cfa.cfa_syntax(sim.items)
+
+
+def _cfa_batch(sim: Simulator, x: np.ndarray) -> pd.DataFrame:
+    """The correlated-factors CFA of every replication (complete data: the batched ML path), with the
+    loadings' bias, squared error and CI coverage against the population loadings."""
+    from crfm.stats.sem import fit_ml_batch
+
+    R, n, p = x.shape
+    xc = x - x.mean(axis=1, keepdims=True)
+    S = (np.transpose(xc, (0, 2, 1)) @ xc) / n
+    target = np.array([sim.lam[i] for i in sim.item_list])
+    rows = [dict(cfa_error="") for _ in range(R)]
+    ok = np.linalg.eigvalsh(S)[:, 0] > 1e-10 * np.trace(S, axis1=1, axis2=2)
+    for r in np.nonzero(~ok)[0]:
+        rows[r]["cfa_error"] = "singular item covariance matrix (an item constant in the sample)"
+    if ok.any():
+        try:
+            res = fit_ml_batch(_cfa_syntax(sim), S[ok], n)
+        except CRFMError as exc:  # e.g. fewer cases than free parameters: the same for every replication
+            msg = " ".join(str(exc).split())[:200]
+            return pd.DataFrame([{"cfa_error": msg, **_cfa_row(False, False, None, None, None, None, target)} for _ in range(R)])
+        order = [res.loadings.index(f"{d} =~ {i}") for d in sim.dims for i in sim.items[d]]
+        est = res.std_loadings[:, order]
+        lo, hi = res.std_loadings_ci_lower[:, order], res.std_loadings_ci_upper[:, order]
+        for k, r in enumerate(np.nonzero(ok)[0]):
+            rows[r].update(_cfa_row(res.converged[k], not res.improper[k], res.fit.iloc[k], est[k], lo[k], hi[k], target))
+    for r in np.nonzero(~ok)[0]:
+        rows[r].update(_cfa_row(False, False, None, None, None, None, target))
+    return pd.DataFrame(rows)
+
+
+def _cfa_single(sim: Simulator, x: np.ndarray) -> pd.DataFrame:
+    """The CFA of every replication one by one: FIML when the samples have missing answers."""
+    target = np.array([sim.lam[i] for i in sim.item_list])
+    rows = []
+    for xr in x:
+        data = pd.DataFrame(xr, columns=sim.item_list)
+        try:
+            fit = cfa.fit_cfa(data, sim.items, missing="fiml" if np.isnan(xr).any() else "listwise")
+            load = fit.loadings.set_index("item").loc[sim.item_list]
+            rows.append({"cfa_error": "", **_cfa_row(fit.converged, fit.proper, fit.fit, load["std_all"].to_numpy(float), load["ci_lower"].to_numpy(float), load["ci_upper"].to_numpy(float), target)})
+        except CRFMError as exc:
+            rows.append({"cfa_error": " ".join(str(exc).split())[:200], **_cfa_row(False, False, None, None, None, None, target)})
+    return pd.DataFrame(rows)
+
+
+def _cfa_row(converged, proper, fit, est, lo, hi, target) -> dict:
+    if fit is None:
+        nan = np.nan
+        return dict(cfa_converged=False, cfa_proper=False, cfi=nan, rmsea=nan, srmr=nan, loading_bias=nan, loading_sq_error=nan, loading_coverage=nan)
+    inside = (lo <= target) & (target <= hi)
+    return dict(
+        cfa_converged=bool(converged),
+        cfa_proper=bool(converged and proper),
+        cfi=float(fit["cfi"]),
+        rmsea=float(fit["rmsea"]),
+        srmr=float(fit["srmr"]),
+        loading_bias=float(np.mean(est - target)),
+        loading_sq_error=float(np.mean((est - target) ** 2)),
+        loading_coverage=float(np.mean(inside)),
+    )
+
+
+def replicate_block(sim: Simulator, cell: dict, replicates, seed: int) -> pd.DataFrame:
+    """Replications ``replicates`` (global indices) of one grid cell, simulated, fitted and tested
+    together (see the module docstring)."""
+    n = cell["n"]
+    z2, z3, u = sim.draws(n, replicates, seed)
+    x = sim.study2(z2, u)
+    cfa_rows = _cfa_single(sim, x) if sim.missing_rate > 0 else _cfa_batch(sim, x)
+    s3 = sim.study3(z3, cell["interaction"])
     b, se, dfr, bz, sez = moderated_ols(s3["crfm"], s3["comp"], s3["perf"])
     tcrit = stats.t.ppf(0.975, dfr)
+    out = pd.DataFrame({"replicate": list(replicates), "cell": cell["cell"], "n": n, "interaction": cell["interaction"]})
+    out = pd.concat([out, cfa_rows[["cfa_converged", "cfa_proper", "cfa_error", "cfi", "rmsea", "srmr", "loading_bias", "loading_sq_error", "loading_coverage"]]], axis=1)
     for name, k, target in (("crfm", 1, sim.effects["crfm"]), ("interaction", 3, cell["interaction"])):
-        t = b[k] / se[k]
-        p = 2 * stats.t.sf(abs(t), dfr)
-        row.update(
-            {
-                f"b_{name}": b[k],
-                f"se_{name}": se[k],
-                f"p_{name}": p,
-                f"beta_{name}": bz[k],
-                f"reject_{name}": bool(p < 0.05 and b[k] > 0),
-                f"beta_{name}_target": target,
-                # does the 95% CI of the standardized coefficient hold the population (latent) effect?
-                f"covered_{name}": bool(abs(bz[k] - target) <= tcrit * sez[k]),
-            }
-        )
-    return row
+        t = b[:, k] / se[:, k]
+        p = 2 * stats.t.sf(np.abs(t), dfr)
+        out[f"b_{name}"] = b[:, k]
+        out[f"se_{name}"] = se[:, k]
+        out[f"p_{name}"] = p
+        out[f"beta_{name}"] = bz[:, k]
+        out[f"reject_{name}"] = (p < 0.05) & (b[:, k] > 0)
+        out[f"beta_{name}_target"] = target
+        # does the 95% CI of the standardized coefficient hold the population (latent) effect?
+        out[f"covered_{name}"] = np.abs(bz[:, k] - target) <= tcrit * sez[:, k]
+    return out
 
 
-def run_shard(config: dict, model: MeasurementModel, shard: int, n_shards: int) -> pd.DataFrame:
-    """Replications of one shard (0-based), single-threaded BLAS (tiny matrices run faster so)."""
+def run_shard(config: dict, model: MeasurementModel, shard: int, n_shards: int, block: int = 200) -> pd.DataFrame:
+    """Replications of one shard (0-based) in blocks of at most ``block`` replications of one cell,
+    single-threaded BLAS (small matrices run faster so)."""
     from threadpoolctl import threadpool_limits
 
     s = design_settings(config)
@@ -214,11 +321,15 @@ def run_shard(config: dict, model: MeasurementModel, shard: int, n_shards: int) 
     R = s["replications"]
     start, stop = shard_range(len(cells) * R, shard, n_shards)
     sim = Simulator(config, model)
-    rows = []
+    parts = []
     with threadpool_limits(limits=1):
-        for i in range(start, stop):
-            rows.append(replicate(sim, cells[i // R], i, s["seed"]))
-    return pd.DataFrame(rows)
+        i = start
+        while i < stop:
+            cell = cells[i // R]
+            end = min(stop, (i // R + 1) * R, i + block)
+            parts.append(replicate_block(sim, cell, range(i, end), s["seed"]))
+            i = end
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def summarise(reps: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -260,7 +371,7 @@ class DesignResult(StudyResult):
 
     def notes(self) -> str:
         s = self.settings
-        return f"Monte Carlo, {s['replications']} replications per cell, replication i seeded from (seed {s['seed']}, i); simulated from the population model (synthetic by construction)."
+        return f"Monte Carlo, {s['replications']} replications per cell, replication i seeded from (seed {s['seed']}, i); simulated from the population model (synthetic by construction). {missing_note(s)}"
 
     def tables(self) -> list[Table]:
         base, c = self.notes(), code_of(summarise)
@@ -291,6 +402,11 @@ required: [seed, size, sizes]
 properties:
   seed: {$ref: "#/$defs/seed"}
   items_per_dimension: {type: integer, minimum: 2}
+  missing_rate:
+    type: number
+    minimum: 0
+    maximum: 0.5
+    description: share of Study 2 answers blanked completely at random; > 0 fits the CFA by FIML
   size: {type: string}
   sizes:
     type: object

@@ -271,6 +271,8 @@ def fit_ml_batch(model, S: np.ndarray, n: int, *, std_lv: bool = False, max_iter
     if S.shape[1] != p:
         raise AnalysisError(f"fit_ml_batch: S has {S.shape[1]} variables, the model {p} ({', '.join(comp.ov)})")
     q = comp.q
+    if n < q:
+        raise AnalysisError(f"only {int(n)} cases for {q} free parameters; the model cannot be estimated")
     R = S.shape[0]
     fixed = np.where(np.isnan(comp.pt.ustart), 0.0, comp.pt.ustart)
     bt = _Batch(comp, fixed)
