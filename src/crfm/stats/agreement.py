@@ -101,13 +101,16 @@ from itertools import combinations
 from numbers import Real
 from typing import Sequence
 
-import krippendorff
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score
-from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa
 
 from crfm.errors import InputError
+
+
+def _krippendorff():
+    import krippendorff  # deferred: imported by the jobs that compute alpha only
+
+    return krippendorff
 
 __all__ = [
     "LEVELS",
@@ -631,7 +634,7 @@ def krippendorff_alpha(
     pkg_domain = numeric if numeric is not None else np.arange(len(dom))
     with np.errstate(divide="raise", invalid="raise", over="raise"):
         alpha = float(
-            krippendorff.alpha(value_counts=vc, value_domain=pkg_domain, level_of_measurement=level)
+            _krippendorff().alpha(value_counts=vc, value_domain=pkg_domain, level_of_measurement=level)
         )
     return AlphaResult(alpha=alpha, expected=e, d_observed=d_o, d_expected=d_e, note="", **common)
 
@@ -845,7 +848,9 @@ def fleiss_kappa(data, *, source: str = "reliability data", column: str = "value
             f"Fleiss' kappa undefined: every coder gave every complete unit the same value ('{only}'), "
             "so chance agreement is 1",
         )
-    value = float(_sm_fleiss_kappa(table[:, used], method="fleiss"))
+    from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa  # deferred: heavy import
+
+    value = float(sm_fleiss_kappa(table[:, used], method="fleiss"))
     note = (
         f"over the {n_complete} units coded by all {len(mat.coders)} coders; {dropped} unit(s) coded by "
         "fewer coders left out"
@@ -885,6 +890,8 @@ def cohen_kappa(a, b) -> float:
     index = {c: i for i, c in enumerate(cats)}
     ia = np.array([index[x] for x in a])
     ib = np.array([index[x] for x in b])
+    from sklearn.metrics import cohen_kappa_score  # deferred: heavy import
+
     return float(cohen_kappa_score(ia, ib, labels=np.arange(len(cats))))
 
 

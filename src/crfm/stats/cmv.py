@@ -17,7 +17,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from crfm.errors import AnalysisError
 
@@ -51,7 +51,7 @@ def adjusted_t_test(r_a: float, n: int) -> tuple[float, int, float]:
     if not abs(r_a) < 1:
         return float("nan"), df, float("nan")
     t = float(r_a / np.sqrt((1.0 - r_a * r_a) / df))
-    return t, df, float(2 * stats.t.sf(abs(t), df))
+    return t, df, float(2 * special.stdtr(df, -abs(t)))
 
 
 def _raw_test(r: float, n: int) -> tuple[float, float]:
@@ -59,7 +59,7 @@ def _raw_test(r: float, n: int) -> tuple[float, float]:
     if df < 1 or not abs(r) < 1:
         return float("nan"), float("nan")
     t = float(r / np.sqrt((1.0 - r * r) / df))
-    return t, float(2 * stats.t.sf(abs(t), df))
+    return t, float(2 * special.stdtr(df, -abs(t)))
 
 
 def _check_names(corr: pd.DataFrame, marker: str, variables: list[str]) -> None:

@@ -109,8 +109,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
-from scipy import stats as sps
+from scipy import special
 
 from crfm.errors import AnalysisError
 
@@ -386,6 +385,8 @@ def extract(
     smc = 1.0 - 1.0 / np.diag(np.linalg.inv(r))
     start = np.clip(np.diag(r) - smc, LOWER_BOUND, UPPER_BOUND)
     fun = _ml_fun_grad if method == "ml" else _uls_fun_grad
+    from scipy import optimize  # deferred: only the extraction needs it
+
     res = optimize.minimize(
         fun,
         start,
@@ -430,7 +431,7 @@ def extract(
     chi2 = pval = None
     if n_obs is not None:
         chi2 = max(fit_obj * ((n_obs - 1) - (2 * p + 5) / 6.0 - (2 * k) / 3.0), 0.0)
-        pval = float(sps.chi2.sf(chi2, dof)) if dof > 0 else float("nan")
+        pval = float(special.chdtrc(dof, chi2)) if dof > 0 else float("nan")
     return ExtractionResult(
         loadings=load,
         uniquenesses=uniq,

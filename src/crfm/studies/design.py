@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
+from scipy import special
 
 from crfm.data.config import MeasurementModel
 from crfm.errors import CRFMError
@@ -294,12 +294,12 @@ def replicate_block(sim: Simulator, cell: dict, replicates, seed: int) -> pd.Dat
     cfa_rows = _cfa_single(sim, x) if sim.missing_rate > 0 else _cfa_batch(sim, x)
     s3 = sim.study3(z3, cell["interaction"])
     b, se, dfr, bz, sez = moderated_ols(s3["crfm"], s3["comp"], s3["perf"])
-    tcrit = stats.t.ppf(0.975, dfr)
+    tcrit = special.stdtrit(dfr, 0.975)
     out = pd.DataFrame({"replicate": list(replicates), "cell": cell["cell"], "n": n, "interaction": cell["interaction"]})
     out = pd.concat([out, cfa_rows[["cfa_converged", "cfa_proper", "cfa_error", "cfi", "rmsea", "srmr", "loading_bias", "loading_sq_error", "loading_coverage"]]], axis=1)
     for name, k, target in (("crfm", 1, sim.effects["crfm"]), ("interaction", 3, cell["interaction"])):
         t = b[:, k] / se[:, k]
-        p = 2 * stats.t.sf(np.abs(t), dfr)
+        p = 2 * special.stdtr(dfr, -np.abs(t))
         out[f"b_{name}"] = b[:, k]
         out[f"se_{name}"] = se[:, k]
         out[f"p_{name}"] = p
