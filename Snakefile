@@ -22,6 +22,19 @@ scattergather:
 include: "workflow/rules/common.smk"
 
 
+# Under a cluster executor these run on the submit host, not as SLURM jobs: they only read tables
+# and write documents in a few seconds, and a SLURM job would cost more in start-up and polling.
+localrules:
+    design_summary,
+    appendix_numbers,
+    appendix_tables,
+    appendix_provenance,
+    appendix_document,
+    appendix_pdf,
+    appendix_macros,
+
+
+
 # One rules file per registered study (crfm.studies) the configuration needs: workflow/rules/<study>.smk.
 for study_id in NEEDED:
 
@@ -29,6 +42,7 @@ for study_id in NEEDED:
 
 
 include: "workflow/rules/appendix.smk"
+include: "workflow/rules/hooks.smk"
 
 
 rule all:

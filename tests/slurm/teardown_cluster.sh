@@ -3,7 +3,8 @@
 #
 #   tests/slurm/teardown_cluster.sh [STATE_DIR] [--purge]
 #
-# Order: slurmd, slurmctld, slurmdbd, MariaDB, then munged only if setup_cluster.sh started it.
+# Order: slurmd, slurmctld, slurmdbd, MariaDB, then munged only if setup_cluster.sh started it;
+# then the /etc/slurm links setup_cluster.sh made to this state directory.
 # Each daemon gets SIGTERM and up to 20 s, then SIGKILL. Safe to run twice, or with nothing running.
 # The state directory (logs, config, database) stays for inspection unless --purge is given.
 set -uo pipefail
@@ -52,6 +53,13 @@ if [ -d "$STATE" ]; then
         stop munged /run/munge/munged.pid
         rm -f "$STATE/munged.started-by-us"
     fi
+    for f in slurm.conf slurmdbd.conf; do # the links setup_cluster.sh made, and only those
+        if [ -L "/etc/slurm/$f" ] && [ "$(readlink "/etc/slurm/$f")" = "$STATE/etc/$f" ]; then
+            rm -f "/etc/slurm/$f"
+            log "removed /etc/slurm/$f"
+        fi
+    done
+    rm -f "$STATE/accounting"
     if [ "$PURGE" = 1 ]; then
         rm -rf "$STATE"
         log "removed $STATE"
