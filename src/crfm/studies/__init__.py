@@ -4,8 +4,11 @@ A study is a module of this package that defines ``STUDY`` (a :class:`crfm.studi
 workflow includes ``workflow/rules/<id>.smk`` for every registered study, ``rule all`` asks for the
 tables and figures each configured study declares, the appendix orders its sections and tables by the
 registry, and the report layer finds the study's table specs and numbers in
-``crfm.report.specs.<id>``. Adding a study therefore means four files: ``crfm/studies/<id>.py``,
-``crfm/report/specs/<id>.py``, ``workflow/rules/<id>.smk`` and ``workflow/templates/text/<id>.j2``.
+``crfm.report.specs.<id>``. Adding a study therefore means its own files only: ``crfm/studies/<id>.py``,
+``crfm/report/specs/<id>.py``, ``workflow/rules/<id>.smk``, ``workflow/templates/text/<id>.j2`` (optional:
+without it the section has tables and figures only) and the script each of its rules runs,
+``workflow/scripts/<rule>.py``; no existing file changes (``tests/test_extra_study.py`` registers a toy
+study so).
 
 Every rule of a study is named ``<id>_<step>`` and lives in the study's ``.smk`` file; what it reads from
 the configuration is ``STUDY.settings[rule](config)`` (see :mod:`crfm.workflow`).
