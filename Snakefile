@@ -34,7 +34,6 @@ localrules:
     appendix_macros,
 
 
-
 # One rules file per registered study (crfm.studies) the configuration needs: workflow/rules/<study>.smk.
 for study_id in NEEDED:
 
