@@ -37,8 +37,9 @@ What is delegated, and why own code exists
   undefined; these checks run here before the package is called.
 * The bootstrap (below) is not in any maintained Python package: own code.
 * Fleiss' kappa: ``statsmodels.stats.inter_rater.fleiss_kappa`` on the units x categories count table.
-* Cohen's kappa: ``sklearn.metrics.cohen_kappa_score`` (tests: equal to the hand formula and to
-  ``crfm.reliability.cohen_kappa``). Undefined kappas (p_e = 1) are NaN, decided here before the call.
+* Cohen's kappa: ``statsmodels.stats.inter_rater.cohens_kappa`` on the two coders' contingency table
+  (tests: equal to scikit-learn's ``cohen_kappa_score`` and the hand formula). Undefined kappas
+  (p_e = 1) are NaN, decided here before the call.
 
 Bootstrap of alpha (:func:`alpha_bootstrap`)
 --------------------------------------------
@@ -880,19 +881,21 @@ def percent_agreement(a, b) -> float:
 def cohen_kappa(a, b) -> float:
     """Cohen's (1960) kappa of two coders on the same units (aligned, no missing values).
 
-    Computed by ``sklearn.metrics.cohen_kappa_score`` on integer-coded values. NaN (no warning) when
-    chance agreement p_e = 1, i.e. both coders used one and the same value on every unit.
+    Computed by ``statsmodels.stats.inter_rater.cohens_kappa`` on the coders' contingency table
+    (scikit-learn's ``cohen_kappa_score`` gives the same number, a test checks it, but importing
+    scikit-learn costs a job 0.3-5 s). NaN (no warning) when chance agreement p_e = 1, i.e. both
+    coders used one and the same value on every unit.
     """
     a, b = _paired(a, b)
     cats = sorted(set(a) | set(b), key=_sort_key)
     if len(cats) < 2:
         return float("nan")
     index = {c: i for i, c in enumerate(cats)}
-    ia = np.array([index[x] for x in a])
-    ib = np.array([index[x] for x in b])
-    from sklearn.metrics import cohen_kappa_score  # deferred: heavy import
+    table = np.zeros((len(cats), len(cats)))
+    np.add.at(table, ([index[x] for x in a], [index[x] for x in b]), 1)
+    from statsmodels.stats.inter_rater import cohens_kappa
 
-    return float(cohen_kappa_score(ia, ib, labels=np.arange(len(cats))))
+    return float(cohens_kappa(table, return_results=False))
 
 
 # ----------------------------------------------------------------------------------------------------
