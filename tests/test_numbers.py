@@ -152,3 +152,21 @@ def test_written_json_is_sorted_and_stable(tmp_path):
     assert list(data["numbers"]) == ["a", "b"]
     assert data["numbers"]["a"]["n"] == {"source": "s", "text": "\u2014", "value": None}
     assert book.count() == 3
+
+
+def test_source_names_the_cell_and_its_producer(tmp_path):
+    """numbers.json sources carry the table's `# code:`/`# rule:` lines: a number is two hops from its code."""
+    import pandas as pd
+
+    from crfm.data.tables import Producer, write_table
+    from crfm.report.numbers import source
+
+    path = tmp_path / "study2_fit.csv"
+    producer = Producer("study2_confirm", "workflow/rules/study2.smk", "crfm.stats.cfa.rival_models")
+    write_table(pd.DataFrame({"model": ["correlated"], "cfi": [0.99]}), path, synthetic=False, producer=producer)
+    assert source(path, "model=correlated", "cfi") == (
+        f"{path.as_posix()} [model=correlated, cfi] <- crfm.stats.cfa.rival_models (rule study2_confirm, workflow/rules/study2.smk)"
+    )
+    # a table without producer lines (hand-made) keeps the plain source; a rewrite is read again
+    write_table(pd.DataFrame({"cfi": [0.99]}), path, synthetic=False, notes=["hand-made, with a longer note"])
+    assert source(path, "", "cfi") == f"{path.as_posix()} [cfi]"

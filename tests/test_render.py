@@ -170,3 +170,27 @@ def test_a_text_column_under_a_numeric_rest_format_is_shown_as_text():
     df = pd.DataFrame({"code": ["A"], "statistic": ["cohen_kappa"], "level": ["nominal"], "extra": ["x"], "value": [0.5]})
     t = build_table(df, "study1_reliability_by_code", number="1.8")
     assert "nominal" in t.rows[0] and "x" in t.rows[0]
+
+
+def test_tables_name_their_producer_under_the_notes(tmp_path):
+    """Every rendered table ends with a short footnote: the computing function and the rule (from the
+    CSV's `# code:`/`# rule:` lines), in HTML and LaTeX."""
+    import pandas as pd
+
+    from crfm.data.tables import Producer, write_table
+    from crfm.report.render import load_table, to_html, to_latex
+
+    path = tmp_path / "study2_fit.csv"
+    producer = Producer("study2_confirm", "workflow/rules/study2.smk", "crfm.stats.cfa.rival_models")
+    frame = pd.DataFrame({"model": ["correlated"], "chi2": [1.5], "df": [2], "p": [0.47], "cfi": [0.99]})
+    write_table(frame, path, synthetic=False, producer=producer)
+    t = load_table(path, number="2.1")
+    html = to_html(t)
+    assert (
+        '<p class="table-source">Computed by <code>crfm.stats.cfa.rival_models</code>, rule <code>study2_confirm</code> '
+        "in <code>workflow/rules/study2.smk</code>.</p>"
+    ) in html
+    tex = to_latex(t)
+    assert r"Computed by \texttt{crfm.\allowbreak{}stats.\allowbreak{}cfa.\allowbreak{}rival\_\allowbreak{}models}" in tex
+    write_table(frame, path, synthetic=False)
+    assert "table-source" not in to_html(load_table(path, number="2.1"))

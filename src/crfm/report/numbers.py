@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 
 from crfm.report.apa import fmt_ci, fmt_value, p_relation
-from crfm.data.tables import SYNTHETIC_NOTE, read_table
+from crfm.data.tables import SYNTHETIC_NOTE, read_table, table_header
 
 
 def _plain(v):
@@ -69,8 +70,26 @@ class NumberBook:
 
 
 def source(path, where: str = "", col: str = "") -> str:
+    """``file [row, column] <- code (rule X, file.smk)``: where a quoted number sits, and the function
+    and rule that computed it (the table's `# code:`/`# rule:` lines), so it is two hops from its code."""
     loc = ", ".join(x for x in (where, col) if x)
-    return f"{Path(path).as_posix()}" + (f" [{loc}]" if loc else "")
+    p = Path(path)
+    try:
+        st = p.stat()
+        producer = _producer(p.as_posix(), st.st_mtime_ns, st.st_size)
+    except OSError:
+        producer = ""
+    return f"{p.as_posix()}" + (f" [{loc}]" if loc else "") + producer
+
+
+@lru_cache(maxsize=256)
+def _producer(path: str, mtime_ns: int, size: int) -> str:
+    """The producer part of :func:`source` (cached per file version: a table is read once)."""
+    head = table_header(path)
+    rule = f"rule {head['rule']}" + (f", {head['rules_file']}" if head["rules_file"] else "") if head["rule"] else ""
+    if head["code"]:
+        return f" <- {head['code']}" + (f" ({rule})" if rule else "")
+    return f" <- {rule}" if rule else ""
 
 
 def column_max(book, tables: dict, table: str, key: str, col: str) -> None:

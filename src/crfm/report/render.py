@@ -25,7 +25,7 @@ from crfm.report.apa import (
     label_plain,
     label_tex,
 )
-from crfm.data.tables import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_notes
+from crfm.data.tables import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_header, table_notes
 from crfm.report.labels import Labels
 from crfm.report.mathtext import Rich, rich_note
 from crfm.report.specs import Col, TableSpec, all_tables, infer_col, item_number, order_key, spec_for, study_of
@@ -47,6 +47,7 @@ class Table:
     synthetic: bool
     rich_notes: list[Rich] | None = None  # the CSV notes as readers see them (maths, names, citations)
     header_labels: list[tuple[str, bool]] | None = None  # reader-facing headers of unnamed columns
+    producer: dict | None = None  # {"rule", "rules_file", "code"} from the CSV's `# rule:`/`# code:` lines
 
     @property
     def headers(self) -> list[tuple[str, bool]]:
@@ -111,7 +112,15 @@ def _numeric(s: str) -> bool:
 
 
 def build_table(
-    df: pd.DataFrame, name: str, *, number: str, notes=(), synthetic: bool = False, labels: Labels | None = None, bib=None
+    df: pd.DataFrame,
+    name: str,
+    *,
+    number: str,
+    notes=(),
+    synthetic: bool = False,
+    labels: Labels | None = None,
+    bib=None,
+    producer: dict | None = None,
 ) -> Table:
     """The cells of a table. With ``labels`` (:class:`crfm.report.labels.Labels`) every term, rule and
     column shows its reader-facing name and the notes their maths; ``bib`` links their citations."""
@@ -140,16 +149,39 @@ def build_table(
     if labels is not None:
         headers = [(c.label, True) if c.label is not None else labels.header(c.key) for c in cols]
     rich = [rich_note(n, bib) for n in notes] if labels is not None or bib is not None else None
-    return Table(name, number, spec.title, cols, rows, list(notes), list(spec.extra_notes), synthetic, rich, headers)
+    return Table(name, number, spec.title, cols, rows, list(notes), list(spec.extra_notes), synthetic, rich, headers, producer)
 
 
 def load_table(path, name: str | None = None, *, number: str = "", labels: Labels | None = None, bib=None) -> Table:
     path = Path(path)
     name = name or path.stem
     df = read_table(path, keep_default_na=True)
+    head = table_header(path)
+    producer = {k: head[k] for k in ("rule", "rules_file", "code")} if head["rule"] or head["code"] else None
     return build_table(
-        df, name, number=number, notes=table_notes(path), synthetic=is_synthetic_table(path), labels=labels, bib=bib
+        df,
+        name,
+        number=number,
+        notes=table_notes(path),
+        synthetic=is_synthetic_table(path),
+        labels=labels,
+        bib=bib,
+        producer=producer,
     )
+
+
+def producer_parts(t: Table) -> list[tuple[str, str]]:
+    """The footnote naming a table's producer, as (plain text, code) pieces: "Computed by" the
+    function, "in rule" the rule "of" its rules file (from the CSV's `# code:`/`# rule:` lines)."""
+    p = t.producer or {}
+    parts: list[tuple[str, str]] = []
+    if p.get("code"):
+        parts += [("Computed by ", ""), ("", p["code"])]
+    if p.get("rule"):
+        parts += [(", rule " if parts else "Rule ", ""), ("", p["rule"])]
+        if p.get("rules_file"):
+            parts += [(" in ", ""), ("", p["rules_file"])]
+    return parts + [(".", "")] if parts else []
 
 
 def _cell_html(v) -> Markup:
@@ -206,6 +238,9 @@ def to_html(t: Table) -> str:
     notes = note_html(t)
     if notes:
         out.append(f'<p class="table-note"><em>Note.</em> {notes}</p>')
+    source = "".join(str(escape(text)) if text else f"<code>{escape(code)}</code>" for text, code in producer_parts(t))
+    if source:
+        out.append(f'<p class="table-source">{source}</p>')
     out.append("</div>")
     return "\n".join(out) + "\n"
 
@@ -361,8 +396,19 @@ def to_latex(t: Table) -> str:
     notes = note_latex(t)
     if notes:
         out.append(r"\noindent\textit{Note.} " + notes + r"\par")
+    source = "".join(escape_latex(text) if text else _tt(code) for text, code in producer_parts(t))
+    if source:
+        out.append(r"{\scriptsize\noindent " + source + r"\par}")
     out.append(r"\endgroup")
     return "\n".join(out) + "\n"
+
+
+def _tt(code: str) -> str:
+    """Typewriter text that may break after a dot, underscore or slash (long dotted names)."""
+    out = escape_latex(code)
+    for sep in (".", r"\_", "/"):
+        out = out.replace(sep, sep + r"\allowbreak{}")
+    return r"\texttt{" + out + "}"
 
 
 def note_latex(t: Table) -> str:
