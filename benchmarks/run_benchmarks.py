@@ -32,6 +32,11 @@ Sections (``--only`` takes their names):
   milliseconds per fit, median of repeated fits, and the ratios to ML.
 * ``respondents``: Studies 2 and 3 (validate -> hypotheses) with 250, 1,000 and 4,000 respondents
   regenerated from the population model (wall seconds).
+* ``slurm`` (only when asked, on a host where ``sinfo`` answers, e.g. the test cluster of
+  tests/slurm/setup_cluster.sh): the whole default DAG locally (``--cores 2``), under SLURM with
+  profiles/slurm as shipped (grouped, appendix rules local), and under SLURM with one SLURM job per
+  rule (the profile's ``groups`` and the Snakefile's ``localrules`` removed in the scratch copy):
+  wall seconds and SLURM jobs of each. ``--slurm-args`` adds options (partition, account, status).
 
 Goals (from the issues; reported beside the figures, never asserted): cold reproduction <= 20 s,
 no-op <= 1.5 s, design >= 1,000 replications/s/core at n = 300, full grid <= 15 s wall on 2 cores,
@@ -58,7 +63,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 COPY = ["config", "envs", "profiles", "resources", "src", "workflow", "Snakefile", "pyproject.toml"]
 OUT = ROOT / "results" / "benchmarks"
-SECTIONS = ("startup", "cold", "design", "lavaan", "estimators", "respondents")
+SECTIONS = ("startup", "cold", "design", "lavaan", "estimators", "respondents", "slurm")
+DEFAULT_SECTIONS = SECTIONS[:-1]  # slurm needs a running cluster: ask for it with --only slurm
 FULL = {"design": {"size": "full"}}
 
 
@@ -406,15 +412,53 @@ def bench_respondents(rep: Report, args, tmp: Path) -> None:
         rep.add("respondents", f"studies 2 + 3 with n = {n} respondents", sec, "s", detail="validate -> hypotheses, synthetic data regenerated")
 
 
-BENCHES = {"startup": bench_startup, "cold": bench_cold, "design": bench_design, "lavaan": bench_lavaan,
-           "estimators": bench_estimators, "respondents": bench_respondents}
+# ------------------------------------------------------------------------------------------ slurm
+def _ungrouped(wf: Path) -> None:
+    """One SLURM job per rule: drop the profile's groups and the Snakefile's localrules block."""
+    import re
+
+    import yaml
+
+    prof = wf / "profiles/slurm/config.yaml"
+    cfg = yaml.safe_load(prof.read_text())
+    cfg.pop("groups", None)
+    prof.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    snakefile = wf / "Snakefile"
+    snakefile.write_text(re.sub(r"\nlocalrules:\n(    \w+,\n)+", "\n", snakefile.read_text()))
+
+
+def bench_slurm(rep: Report, args, tmp: Path) -> None:
+    import re
+    import shlex
+
+    if shutil.which("sinfo") is None or subprocess.run(["sinfo", "-h"], capture_output=True).returncode != 0:
+        rep.add("slurm", "slurm section skipped", 0, "", detail="no SLURM controller answers sinfo here")
+        return
+    extra = shlex.split(args.slurm_args)
+    local = scratch_copy(tmp / "slurm_local")
+    sec_local, _ = snakemake(local, "--cores", "2")
+    rep.add("slurm", "whole default DAG, local --cores 2", sec_local, "s")
+    for variant in ("grouped", "ungrouped"):
+        wf = scratch_copy(tmp / f"slurm_{variant}")
+        if variant == "ungrouped":
+            _ungrouped(wf)
+        sec, log = snakemake(wf, "--profile", "profiles/slurm", *extra)
+        jobs = len(re.findall(r"has been submitted with SLURM jobid", log))
+        status = "squeue" if "SLURM status by squeue" in log else "sacct"
+        rep.add("slurm", f"whole default DAG under SLURM, {variant}", sec, "s", "<= 2x local" if variant == "grouped" else "",
+                f"{jobs} SLURM jobs, status by {status}, {sec / sec_local:.2f}x local")
 
 
 # ------------------------------------------------------------------------------------------- main
+BENCHES = {"startup": bench_startup, "cold": bench_cold, "design": bench_design, "lavaan": bench_lavaan,
+           "estimators": bench_estimators, "respondents": bench_respondents, "slurm": bench_slurm}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller samples everywhere")
-    ap.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    ap.add_argument("--only", default=",".join(DEFAULT_SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    ap.add_argument("--slurm-args", default="", help="extra snakemake options for the slurm section (e.g. partition, --slurm-no-account)")
     args = ap.parse_args()
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(only) - set(SECTIONS))
@@ -434,6 +478,11 @@ def main() -> None:
     table = pd.DataFrame(rep.rows)
     table["machine"] = machine
     out = OUT / "benchmark_summary.csv"
+    if out.is_file():  # keep the other sections' latest rows
+        old = pd.read_csv(out, keep_default_na=False)
+        table = pd.concat([old[~old["section"].isin(table["section"].unique())], table], ignore_index=True)
+        table["order"] = table["section"].map({s: k for k, s in enumerate(SECTIONS)})
+        table = table.sort_values("order", kind="stable").drop(columns="order")
     table.to_csv(out, index=False)
     print(f"\nwritten {out}")
 

@@ -165,7 +165,7 @@ PROFILE = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
 
 
 def planned_resources(wf: Path, *profile_args: str) -> list[str]:
-    res = snakemake(wf, "study1", "study2", "-n", "--forceall", "--quiet", "none", *profile_args)
+    res = snakemake(wf, "study1", "study2", "-n", "--forceall", "--quiet", "host", *profile_args)
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     lines = [line.strip() for line in res.stdout.splitlines() if line.strip().startswith("resources:")]
     assert len(lines) >= 6
