@@ -153,19 +153,13 @@ def report_labels(name):
     return labels(name, get_table_names(), get_figure_names())
 
 
-def report_category(study_id):
-    from crfm.report.specs import REPORT_CATEGORIES
-
-    return REPORT_CATEGORIES.get(study_id, STUDIES[study_id].title)
-
-
 BIB = "workflow/templates/references.bib"
 
 
 def rendered_table_reports():
     """Each rendered table (an HTML page) as a report item of its study, numbered and titled as in the
     appendix."""
-    from crfm.report.specs import study_of
+    from crfm.report.specs import report_category, study_of
 
     return {
         f"html_{t}": report(

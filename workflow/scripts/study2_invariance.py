@@ -5,7 +5,7 @@ from _common import run
 
 def main(smk, ctx):
     from crfm.studies import study2
-    from crfm.studies.study3 import read_retained
+    from crfm.studies.survey import read_retained
 
     settings = ctx.settings
     read = lambda p: ctx.read(p, dtype={settings["study2"]["id_column"]: str})  # noqa: E731

@@ -8,10 +8,11 @@ from _common import run
 def main(smk, ctx):
     from crfm.data.config import MeasurementModel
     from crfm.studies import study3
+    from crfm.studies.survey import read_retained
 
     settings = ctx.settings
     df = ctx.read(smk.input.data, dtype={settings["study3"]["id_column"]: str})
-    retained = study3.read_retained(ctx.read(smk.input.retained))
+    retained = read_retained(ctx.read(smk.input.retained))
     r = study3.measurement(df, settings, MeasurementModel.from_config(settings), retained)
     ctx.write(r)
     t = r.frame_table()

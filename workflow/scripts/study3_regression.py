@@ -9,10 +9,11 @@ def main(smk, ctx):
     from crfm.report import figures
     from crfm.report.labels import Labels
     from crfm.studies import study3
+    from crfm.studies.survey import read_retained
 
     settings = ctx.settings
     frame = ctx.read(smk.input.frame, dtype={settings["study3"]["id_column"]: str})
-    retained = study3.read_retained(ctx.read(smk.input.retained))
+    retained = read_retained(ctx.read(smk.input.retained))
     constructs = study3.study_constructs(settings, MeasurementModel.from_config(settings), retained)
     r = study3.regressions(frame, settings, constructs[settings["study3"]["outcome"]])
     ctx.write(r)

@@ -6,10 +6,11 @@ from _common import run
 def main(smk, ctx):
     from crfm.data.config import MeasurementModel
     from crfm.studies import study3
+    from crfm.studies.survey import read_retained
 
     settings = ctx.settings
     read = lambda p: ctx.read(p, dtype={settings["study3"]["id_column"]: str})  # noqa: E731
-    retained = study3.read_retained(ctx.read(smk.input.retained))
+    retained = read_retained(ctx.read(smk.input.retained))
     constructs = study3.study_constructs(settings, MeasurementModel.from_config(settings), retained)
     r = study3.sem_moderation(read(smk.input.data), read(smk.input.frame), settings, constructs)
     ctx.write(r)

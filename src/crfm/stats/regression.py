@@ -655,7 +655,7 @@ class JNResult:
         )
 
     def regions_table(self) -> pd.DataFrame:
-        """One row per significant region: lo, hi, effect_sign, observed_lo, observed_hi (clipped to the
+        """One row per significant region: lower, upper, effect_sign, observed_lower, observed_upper (clipped to the
         observed range; NaN when the region lies outside it) and the same on the raw scale (``*_raw``)."""
         rows = []
         for lo, hi, sign in self.regions:
@@ -667,28 +667,28 @@ class JNResult:
             rows.append(
                 {
                     "region": self.region,
-                    "lo": lo,
-                    "hi": hi,
+                    "lower": lo,
+                    "upper": hi,
                     "effect_sign": sign,
-                    "observed_lo": olo,
-                    "observed_hi": ohi,
-                    "lo_raw": lo + self.center,
-                    "hi_raw": hi + self.center,
-                    "observed_lo_raw": olo + self.center,
-                    "observed_hi_raw": ohi + self.center,
+                    "observed_lower": olo,
+                    "observed_upper": ohi,
+                    "lower_raw": lo + self.center,
+                    "upper_raw": hi + self.center,
+                    "observed_lower_raw": olo + self.center,
+                    "observed_upper_raw": ohi + self.center,
                 }
             )
         cols = [
             "region",
-            "lo",
-            "hi",
+            "lower",
+            "upper",
             "effect_sign",
-            "observed_lo",
-            "observed_hi",
-            "lo_raw",
-            "hi_raw",
-            "observed_lo_raw",
-            "observed_hi_raw",
+            "observed_lower",
+            "observed_upper",
+            "lower_raw",
+            "upper_raw",
+            "observed_lower_raw",
+            "observed_upper_raw",
         ]
         return pd.DataFrame(rows, columns=cols)
 

@@ -54,14 +54,6 @@ REGRESSION_TABLES = (
 FIGURES = ("study3_interaction", "study3_johnson_neyman")
 
 
-def read_retained(table: pd.DataFrame) -> dict[str, list[str]]:
-    """``construct, item`` rows (Study 2's retained_items.csv) -> {construct: [items]} in file order."""
-    out: dict[str, list[str]] = {}
-    for c, i in zip(table["construct"], table["item"]):
-        out.setdefault(str(c), []).append(str(i))
-    return out
-
-
 def composites(df: pd.DataFrame, constructs: dict[str, list[str]], second_order: dict | None = None) -> pd.DataFrame:
     """Composite scores: item means (at least half of the items answered), plus the second-order mean."""
     out = pd.DataFrame(index=df.index)

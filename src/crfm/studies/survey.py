@@ -21,6 +21,14 @@ from crfm.studies.base import StudyResult, Table, code_of, unique
 __all__ = ["survey_constructs", "survey_settings", "validate", "ValidationResult"]
 
 
+def read_retained(table: pd.DataFrame) -> dict[str, list[str]]:
+    """``construct, item`` rows (Study 2's retained_items.csv) -> {construct: [items]} in file order."""
+    out: dict[str, list[str]] = {}
+    for c, i in zip(table["construct"], table["item"]):
+        out.setdefault(str(c), []).append(str(i))
+    return out
+
+
 def survey_constructs(config: Mapping, study: str) -> list[str]:
     """The constructs whose items a study's survey sheet must hold."""
     if study == "study2":

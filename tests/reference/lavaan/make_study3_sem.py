@@ -23,13 +23,13 @@ def build():
     """(data, syntax) of the SEM for the first moderator, from the shipped inputs and config."""
     from crfm.data.config import MeasurementModel
     from crfm.studies import study2, study3
-    from crfm.studies.survey import survey_settings, validate
+    from crfm.studies.survey import read_retained, survey_settings, validate
     from crfm.workflow import load_config, rule_settings
 
     config, _ = load_config(ROOT / "config/config.yaml", ROOT / "workflow/schemas/config.schema.yaml")
     s2 = rule_settings("study2_explore", config)
     df2 = validate(survey_settings(config, "study2")).analysed
-    retained = study3.read_retained(study2.explore(df2, s2, MeasurementModel.from_config(s2)).retained)
+    retained = read_retained(study2.explore(df2, s2, MeasurementModel.from_config(s2)).retained)
     s3 = rule_settings("study3_measurement", config)
     df3 = validate(survey_settings(config, "study3")).analysed
     model = MeasurementModel.from_config(s3)

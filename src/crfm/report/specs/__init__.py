@@ -32,7 +32,7 @@ __all__ = [
     "spec_for",
     "numbered",
     "report_labels",
-    "REPORT_CATEGORIES",
+    "report_category",
 ]
 
 
@@ -99,8 +99,10 @@ def numbered(names, specs) -> dict[str, str]:
     return out
 
 
-# The Snakemake report's category of each study's tables and figures.
-REPORT_CATEGORIES = {"study1": "Study 1", "study2": "Study 2", "study3": "Study 3", "design": "Design analysis"}
+def report_category(study_id: str) -> str:
+    """The Snakemake report's category of a study's tables and figures: its specs module's
+    ``CATEGORY`` ("Study 2"), else the study's title."""
+    return getattr(spec_module(study_id), "CATEGORY", None) or registry()[study_id].title
 
 
 def report_labels(name: str, tables, figures) -> dict[str, str]:

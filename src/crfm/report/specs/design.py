@@ -5,6 +5,7 @@ from __future__ import annotations
 from crfm.report.specs.common import Col, TableSpec
 
 PREFIX = "D"
+CATEGORY = "Design analysis"  # the Snakemake report's category of its tables and figures
 
 TABLES: dict[str, TableSpec] = {
     "design_power": TableSpec(

@@ -7,6 +7,7 @@ from crfm.report.numbers import NumberBook, source, load_json
 from crfm.report.specs.common import RELIABILITY_STATS, Col, TableSpec, ci
 
 PREFIX = "1"
+CATEGORY = "Study 1"  # the Snakemake report's category of its tables and figures
 
 TABLES: dict[str, TableSpec] = {
     "study1_informants": TableSpec(

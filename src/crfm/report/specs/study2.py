@@ -23,6 +23,7 @@ from crfm.report.specs.common import (
 )
 
 PREFIX = "2"
+CATEGORY = "Study 2"  # the Snakemake report's category of its tables and figures
 
 TABLES: dict[str, TableSpec] = {
     "study2_flow": TableSpec("Respondent flow", FLOW),

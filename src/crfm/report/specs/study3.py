@@ -22,6 +22,7 @@ from crfm.report.specs.common import (
 )
 
 PREFIX = "3"
+CATEGORY = "Study 3"  # the Snakemake report's category of its tables and figures
 
 TABLES: dict[str, TableSpec] = {
     "study3_flow": TableSpec("Respondent flow", FLOW),
