@@ -1,9 +1,11 @@
 """Writes the data and the lavaan syntax of Study 3's latent moderated SEM, built by the pipeline's own
 functions from the shipped (SYNTHETIC) raw inputs, for the lavaan reference in references.R.
 
-Run from the repository root:  python tests/reference/lavaan/make_study3_sem.py
-It (re)writes tests/data/study3_sem_data.csv and tests/reference/lavaan/study3_sem_model.txt; then
-`Rscript tests/reference/lavaan/references.R` fits the same model with lavaan (case study3_sem).
+Run from the repository root:  python tests/reference/lavaan/make_study3_sem.py [OUT_DIR]
+It (re)writes tests/data/study3_sem_data.csv and tests/reference/lavaan/study3_sem_model.txt (given
+OUT_DIR: OUT_DIR/study3_sem_data.csv and OUT_DIR/study3_sem_model.txt, and no file of the repository
+changes); then `Rscript tests/reference/lavaan/references.R` fits the same model with lavaan (cases
+study3_sem_*; it reads the two files from their places in the repository).
 tests/test_sem_study3.py checks that the pipeline still builds exactly these data.
 """
 
@@ -40,15 +42,24 @@ def build():
     return data, syntax
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> None:
     import os
 
+    out_dir = Path(argv[0]).resolve() if argv else None
+    data_path = out_dir / DATA.name if out_dir else DATA
+    syntax_path = out_dir / SYNTAX.name if out_dir else SYNTAX
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(ROOT)
     data, syntax = build()
-    DATA.write_text(
+    data_path.write_text(
         "# SYNTHETIC DATA: the data of Study 3's latent moderated SEM, built by the pipeline from the shipped synthetic inputs (tests/reference/lavaan/make_study3_sem.py)\n"
         + data.to_csv(index=False, float_format="%.17g", lineterminator="\n"),
         encoding="utf-8",
     )
-    SYNTAX.write_text(syntax + "\n", encoding="utf-8")
-    print(f"wrote {DATA} ({len(data)} rows, {data.shape[1]} columns) and {SYNTAX}")
+    syntax_path.write_text(syntax + "\n", encoding="utf-8")
+    print(f"wrote {data_path} ({len(data)} rows, {data.shape[1]} columns) and {syntax_path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,13 +1,20 @@
 # lavaan reference numbers for the crfm.stats.sem engine (tests/test_sem_*.py).
 #
-# Rerun from the repository root:   Rscript tests/reference/lavaan/references.R
+# Rerun from the repository root:   Rscript tests/reference/lavaan/references.R [OUT_DIR]
 # Needs R with lavaan (Debian: apt-get install r-base-core r-cran-lavaan). Writes one JSON per case
 # beside this script (tests/reference/lavaan/<case>.json) and exports lavaan's PoliticalDemocracy
-# data to tests/data/political_democracy.csv. Reads tests/data/hs1939.csv and
-# tests/data/hs1939_missing.csv (planted by tests/data/make_hs1939_missing.py).
+# data to tests/data/political_democracy.csv. Given OUT_DIR, it writes all of these (the JSONs and
+# political_democracy.csv) into OUT_DIR instead and changes no file of the repository (as
+# tests/test_reference_scripts.py does). Reads tests/data/hs1939.csv and
+# tests/data/hs1939_missing.csv (planted by tests/data/make_hs1939_missing.py), and Study 3's
+# tests/data/study3_sem_data.csv and tests/reference/lavaan/study3_sem_model.txt (written by
+# tests/reference/lavaan/make_study3_sem.py).
 # No R package beyond lavaan is needed: the small JSON writer below is self-contained.
 suppressPackageStartupMessages(library(lavaan))
-out_dir <- "tests/reference/lavaan"
+args <- commandArgs(trailingOnly = TRUE)
+out_dir <- if (length(args) >= 1) args[1] else "tests/reference/lavaan"
+pd_csv <- if (length(args) >= 1) file.path(out_dir, "political_democracy.csv") else "tests/data/political_democracy.csv"
+dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
 
 # lavaan's optimiser stop (nlminb, rel.tol = 1e-10 on the objective) can leave estimates ~1e-4 from
 # the optimum in flat directions (PoliticalDemocracy with equality labels: max |gradient| 3e-6). The
@@ -103,8 +110,8 @@ write_case("hs_fiml", dump_fit(f, hs_model, mi = TRUE, extra = list(
 f <- cfa(hs_model, data = hsm, missing = "ml", estimator = "MLR"); write_case("hs_fiml_mlr", dump_fit(f, hs_model))
 
 # 3. PoliticalDemocracy (lavaan's classic SEM example)
-write.csv(PoliticalDemocracy, "tests/data/political_democracy.csv", row.names = FALSE)
-pd <- read.csv("tests/data/political_democracy.csv")
+write.csv(PoliticalDemocracy, pd_csv, row.names = FALSE)
+pd <- read.csv(pd_csv)
 pd_model <- "# measurement model
 ind60 =~ x1 + x2 + x3
 dem60 =~ y1 + y2 + y3 + y4

@@ -2,12 +2,14 @@
 #
 # Rerun from the repository root (needs R with psych and GPArotation; no other R package):
 #   apt-get install -y --no-install-recommends r-base-core r-cran-psych r-cran-gparotation
-#   Rscript tests/reference/psych/make_fa_reference.R
+#   Rscript tests/reference/psych/make_fa_reference.R [OUT_DIR]
 # It (re)writes
 #   tests/data/study2_fa_items.csv          complete cases of the 18 Study 2 items of the shipped
 #                                            SYNTHETIC survey resources/raw/study2_survey.csv, with
 #                                            the reverse-keyed RSEL6 recoded as 8 - x
 #   tests/reference/psych/fa_reference.json  the numbers below
+# or, given OUT_DIR, OUT_DIR/study2_fa_items.csv and OUT_DIR/fa_reference.json (no file of the
+# repository changes; the "file" entries of the JSON still name tests/data/study2_fa_items.csv).
 # Generated with R 4.2.2, psych 2.2.9, GPArotation 2022.10-2 (the versions are also in the JSON).
 #
 # For each data set (HS1939 x1..x9, N = 301; the Study 2 items), method (ml, minres) and rotation
@@ -36,6 +38,10 @@ suppressPackageStartupMessages({
 
 root <- normalizePath(".")
 stopifnot(file.exists(file.path(root, "tests/data/hs1939.csv")))
+args <- commandArgs(trailingOnly = TRUE)
+out_dir <- if (length(args) >= 1) args[1] else NA
+if (!is.na(out_dir)) dir.create(out_dir, recursive = TRUE, showWarnings = FALSE)
+out_file <- function(default, name) if (is.na(out_dir)) file.path(root, default) else file.path(out_dir, name)
 
 # --- data ---------------------------------------------------------------------------------------
 hs <- read.csv(file.path(root, "tests/data/hs1939.csv"))[, paste0("x", 1:9)]
@@ -45,7 +51,7 @@ items <- c(paste0("RCOM", 1:6), paste0("RSEL", 1:6), paste0("RINT", 1:6))
 sv <- raw[, items]
 sv$RSEL6 <- 8 - sv$RSEL6
 sv <- sv[complete.cases(sv), ]
-out_csv <- file.path(root, "tests/data/study2_fa_items.csv")
+out_csv <- out_file("tests/data/study2_fa_items.csv", "study2_fa_items.csv")
 writeLines(c(
   "# SYNTHETIC DATA: complete cases of the 18 items of resources/raw/study2_survey.csv (RSEL6 recoded 8 - x),",
   "# written by tests/reference/psych/make_fa_reference.R; the psych::fa reference data set for crfm.stats.fa"
@@ -253,6 +259,6 @@ for (fm in c("ml", "minres")) {
                            phi = unname(f$Phi))
 }
 ref$heywood <- hw
-out_json <- file.path(root, "tests/reference/psych/fa_reference.json")
+out_json <- out_file("tests/reference/psych/fa_reference.json", "fa_reference.json")
 writeLines(to_json(ref), out_json)
 cat("wrote", out_csv, "and", out_json, "\n")
