@@ -226,31 +226,39 @@ def _cfa_syntax(sim: Simulator) -> str:
 
 def _cfa_batch(sim: Simulator, x: np.ndarray) -> pd.DataFrame:
     """The correlated-factors CFA of every replication (complete data: the batched ML path), with the
-    loadings' bias, squared error and CI coverage against the population loadings."""
+    loadings' bias, squared error and CI coverage against the population loadings; column-wise (one
+    row per replication, no per-replication Python)."""
     from crfm.stats.sem import fit_ml_batch
 
     R, n, p = x.shape
     xc = x - x.mean(axis=1, keepdims=True)
     S = (np.transpose(xc, (0, 2, 1)) @ xc) / n
     target = np.array([sim.lam[i] for i in sim.item_list])
-    rows = [dict(cfa_error="") for _ in range(R)]
+    out = pd.DataFrame({"cfa_converged": np.zeros(R, bool), "cfa_proper": np.zeros(R, bool), "cfa_error": [""] * R})
+    for col in ("cfi", "rmsea", "srmr", "loading_bias", "loading_sq_error", "loading_coverage"):
+        out[col] = np.nan
     ok = np.linalg.eigvalsh(S)[:, 0] > 1e-10 * np.trace(S, axis1=1, axis2=2)
-    for r in np.nonzero(~ok)[0]:
-        rows[r]["cfa_error"] = "singular item covariance matrix (an item constant in the sample)"
-    if ok.any():
-        try:
-            res = fit_ml_batch(_cfa_syntax(sim), S[ok], n)
-        except CRFMError as exc:  # e.g. fewer cases than free parameters: the same for every replication
-            msg = " ".join(str(exc).split())[:200]
-            return pd.DataFrame([{"cfa_error": msg, **_cfa_row(False, False, None, None, None, None, target)} for _ in range(R)])
-        order = [res.loadings.index(f"{d} =~ {i}") for d in sim.dims for i in sim.items[d]]
-        est = res.std_loadings[:, order]
-        lo, hi = res.std_loadings_ci_lower[:, order], res.std_loadings_ci_upper[:, order]
-        for k, r in enumerate(np.nonzero(ok)[0]):
-            rows[r].update(_cfa_row(res.converged[k], not res.improper[k], res.fit.iloc[k], est[k], lo[k], hi[k], target))
-    for r in np.nonzero(~ok)[0]:
-        rows[r].update(_cfa_row(False, False, None, None, None, None, target))
-    return pd.DataFrame(rows)
+    out.loc[~ok, "cfa_error"] = "singular item covariance matrix (an item constant in the sample)"
+    if not ok.any():
+        return out
+    try:
+        res = fit_ml_batch(_cfa_syntax(sim), S[ok], n)
+    except CRFMError as exc:  # e.g. fewer cases than free parameters: the same for every replication
+        out["cfa_error"] = " ".join(str(exc).split())[:200]
+        return out
+    order = [res.loadings.index(f"{d} =~ {i}") for d in sim.dims for i in sim.items[d]]
+    est = res.std_loadings[:, order]
+    lo, hi = res.std_loadings_ci_lower[:, order], res.std_loadings_ci_upper[:, order]
+    conv = np.asarray(res.converged, bool)
+    idx = np.nonzero(ok)[0]
+    out.loc[idx, "cfa_converged"] = conv
+    out.loc[idx, "cfa_proper"] = conv & ~np.asarray(res.improper, bool)
+    for col in ("cfi", "rmsea", "srmr"):
+        out.loc[idx, col] = res.fit[col].to_numpy(float)
+    out.loc[idx, "loading_bias"] = np.mean(est - target, axis=1)
+    out.loc[idx, "loading_sq_error"] = np.mean((est - target) ** 2, axis=1)
+    out.loc[idx, "loading_coverage"] = np.mean((lo <= target) & (target <= hi), axis=1)
+    return out
 
 
 def _cfa_single(sim: Simulator, x: np.ndarray) -> pd.DataFrame:
