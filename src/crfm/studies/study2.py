@@ -419,12 +419,15 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
 
 
 @dataclass
-class InvarianceResult(StudyResult):
+class ScaleInvarianceResult(StudyResult):
+    """Study 2's invariance steps (the study-level wrapper of :class:`crfm.stats.sem.InvarianceResult`)."""
+
     table: pd.DataFrame
     group: str
     n_by_group: dict
     estimation: dict
     partial: list
+    cutoffs: dict
 
     def tables(self) -> list[Table]:
         groups = ", ".join(f"{k}: n = {v}" for k, v in self.n_by_group.items())
@@ -432,13 +435,14 @@ class InvarianceResult(StudyResult):
         notes = (
             f"Multi-group CFA of the purified scale (correlated factors) across '{self.group}' ({groups}); {e['estimator']}, {'FIML' if e['missing'] == 'fiml' else 'listwise'}. "
             "Configural: same pattern; metric: + equal loadings; scalar: + equal intercepts (latent means free in the second group); strict: + equal residual variances. "
-            "Each step is compared with the one before: chi-square difference (Satorra-Bentler 2001 scaled under MLR), change in CFI and RMSEA (robust under MLR) against the cut-offs of Chen (2007)."
+            "Each step is compared with the one before: chi-square difference (Satorra-Bentler 2001 scaled under MLR), change in CFI and RMSEA (robust under MLR) against the cut-offs of Chen (2007): "
+            f"a step holds when CFI falls by at most {-self.cutoffs['delta_cfi_min']:.3f} and RMSEA rises by at most {self.cutoffs['delta_rmsea_max']:.3f}."
             + (f" Partial invariance: {', '.join(self.partial)} free across groups." if self.partial else ""),
         )
         return [Table("study2_invariance", self.table, notes, code_of(sem.measurement_invariance))]
 
 
-def invariance(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping) -> InvarianceResult:
+def invariance(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping) -> ScaleInvarianceResult:
     """Configural, metric, scalar and strict invariance of the correlated-factors model across the groups
     of the configured column (``sample``: the calibration and validation halves)."""
     s2 = config["study2"]
@@ -448,10 +452,12 @@ def invariance(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list
     if group not in data.columns:
         raise AnalysisError(f"study2.invariance.group: column '{group}' is not in the Study 2 data (declare it under study2.variables, or use 'sample')")
     items = [i for v in retained.values() for i in v]
+    from crfm.stats.sem.invariance import CHEN_2007
+
     model = sem.Model.from_syntax(cfa_mod.cfa_syntax(retained))
     res = sem.measurement_invariance(model, data[[group, *items]], group, estimator=est["estimator"], missing=est["missing"], partial=tuple(inv["partial"]), cutoffs=dict(inv["cutoffs"]), steps=tuple(inv["steps"]))
     n_by_group = {str(k): int(v) for k, v in data[group].value_counts(sort=False).sort_index().items()}
-    return InvarianceResult(res.table, group, n_by_group, dict(est), list(inv["partial"]))
+    return ScaleInvarianceResult(res.table, group, n_by_group, dict(est), list(inv["partial"]), {**CHEN_2007, **{k: v for k, v in res.cutoffs.items() if k in CHEN_2007}})
 
 
 # The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared

@@ -456,7 +456,7 @@ class ModerationSEMResult(StudyResult):
         return (
             f"{e['estimator']}, {'FIML (every firm with its controls answered counts)' if e['missing'] == 'fiml' else 'complete cases'} ({n}); "
             "latent interaction by double-mean-centred product indicators (Lin et al. 2010) of the dimension composites with the moderator's items, matched pairs; "
-            "controls as observed covariates (fixed.x: their moments are data, not counted in df), correlated with the exogenous latent variables; Wald 95% CIs; standardized estimates std.all."
+            "controls as observed covariates (fixed.x: their moments are data, not counted in df), correlated with the exogenous latent variables; Wald 95% CIs; standardized estimates with every latent and observed variable scaled to unit variance."
         )
 
     def tables(self) -> list[Table]:

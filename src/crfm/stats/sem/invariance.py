@@ -127,8 +127,7 @@ def measurement_invariance(model, data: pd.DataFrame, group: str, *, estimator: 
             cut = _cut(cutoffs, s)
             ok = dcfi >= cut["delta_cfi_min"] and drmsea <= cut["delta_rmsea_max"]
             row.update(delta_chi2=d.delta_chi2, delta_df=d.delta_df, delta_p=d.p, delta_cfi=dcfi, delta_rmsea=drmsea,
-                       verdict=("holds" if ok else "rejected") + f" (delta CFI >= {cut['delta_cfi_min']}, "
-                       f"delta RMSEA <= {cut['delta_rmsea_max']})")
+                       verdict="holds" if ok else "rejected")
         rows.append(row)
         prev = res
     table = pd.DataFrame(rows)
