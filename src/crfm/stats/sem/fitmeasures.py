@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import special
+from scipy.linalg import block_diag
 
 from . import robust as rb
 from .data import pattern_loglik
@@ -206,7 +207,7 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
             A1, _ = rb.moment_space(prob, gd, SigB, muB)
             fg = gd.n / N
             EB_blocks.append(fg * DB.T @ A1 @ DB)
-        EB = _bdiag(EB_blocks)
+        EB = block_diag(*EB_blocks)
         EBinv = np.linalg.inv(EB)
         k0 = 0
         for g, (gd, (SigB, muB, DB)) in enumerate(zip(prob.groups, base)):
@@ -267,13 +268,3 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
 def _ll_g(gd, Sig, mu):
     return pattern_loglik(gd.blocks, Sig, mu)
 
-
-def _bdiag(mats):
-    n = sum(m.shape[0] for m in mats)
-    out = np.zeros((n, n))
-    k = 0
-    for m in mats:
-        s = m.shape[0]
-        out[k:k + s, k:k + s] = m
-        k += s
-    return out

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .data import LOG2PI
+from .data import LOG2PI, pattern_loglik
 
 __all__ = ["Problem"]
 
@@ -213,22 +213,7 @@ class Problem:
 
 
 def _ll_group(gd, Sigma, mu):
-    ll = 0.0
-    for b in gd.blocks:
-        o = b.obs
-        k = o.shape[1]
-        So = Sigma[o[:, :, None], o[:, None, :]]
-        sign, logdet = np.linalg.slogdet(So)
-        if np.any(sign <= 0):
-            return -np.inf
-        W = np.linalg.inv(So)
-        if mu is None:
-            T = b.cov
-        else:
-            d = b.mean - mu[o]
-            T = b.cov + d[:, :, None] * d[:, None, :]
-        ll += float(np.sum(-0.5 * b.n * (k * LOG2PI + logdet + np.einsum("pij,pji->p", W, T))))
-    return ll
+    return pattern_loglik(gd.blocks, Sigma, mu)
 
 
 def _grad_group_complete(p, gd, Sigma, mu, prob, want_info, want_hess):

@@ -36,6 +36,7 @@ The baseline gets the same treatment with its own Delta.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import block_diag
 
 __all__ = ["moment_space", "yb_trace", "fiml_corrected", "sandwich"]
 
@@ -169,20 +170,10 @@ def fiml_corrected(prob, theta, deltas, implied_list, df, version, baseline=None
     fg = np.array([gd.n / N for gd in prob.groups])
     mask = x_mask(prob, True)
 
-    def bdiag(mats):
-        n = sum(m.shape[0] for m in mats)
-        out = np.zeros((n, n))
-        k = 0
-        for m in mats:
-            s = m.shape[0]
-            out[k:k + s, k:k + s] = m
-            k += s
-        return out
-
-    Wc_all = bdiag([fg[g] * Wc[g] for g in range(G)])
-    Wm_all = bdiag([fg[g] * Wm[g] for g in range(G)])
-    Wmi_all = bdiag([Wmi[g] / fg[g] for g in range(G)])
-    Gamma_all = bdiag([Wmi[g] @ Jm[g] @ Wmi[g] / fg[g] for g in range(G)]) if version == "V3" else None
+    Wc_all = block_diag(*[fg[g] * Wc[g] for g in range(G)])
+    Wm_all = block_diag(*[fg[g] * Wm[g] for g in range(G)])
+    Wmi_all = block_diag(*[Wmi[g] / fg[g] for g in range(G)])
+    Gamma_all = block_diag(*[Wmi[g] @ Jm[g] @ Wmi[g] / fg[g] for g in range(G)]) if version == "V3" else None
 
     def k_of(D_list, imp_list):
         D_all = np.vstack([D[mask] for D in D_list])
