@@ -77,6 +77,13 @@ def run_target(tmp_path_factory, name: str, *args: str) -> Path:
     return wf
 
 
+def clone_run(src: Path, dest: Path) -> Path:
+    """A copy of a finished workflow run (files, results and .snakemake metadata), for a test that
+    changes it: module-scoped runs stay as they were, whatever order the tests run in."""
+    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
 def expect_failure(wf: Path, target: str, overrides: dict, fragments, config_path: Path, ignore_case: bool = False) -> str:
     """Run ``target`` with ``overrides`` merged over the config (written to ``config_path``); the run
     must fail and its output name every fragment. Returns the output."""

@@ -112,7 +112,7 @@ def pdf_text(pdf: Path) -> tuple[int, str]:
     info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     text = subprocess.run([pdftotext, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return pages, squash(text)
+    return pages, squash(text).replace("\u2019", "'")  # TeX sets an apostrophe as a typographic one
 
 
 def compile_tex(results: Path, tmp_path: Path) -> Path:

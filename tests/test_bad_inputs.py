@@ -104,5 +104,7 @@ def test_bad_study1_input_stops_the_run(wf, tmp_path, filename, overrides, fragm
     shutil.rmtree(wf / "results", ignore_errors=True)
     f = str(wf / "tests/bad_inputs" / filename)
     overrides = {"study1": {k: v.format(f=f) for k, v in overrides.items()}}
+    if overrides["study1"].get("source") == "qdpx":  # an export carries no rating column
+        overrides["study1"]["reliability"] = {"intensity": None}
     expect_failure(wf, "study1", overrides, ["Fix:", *fragments], tmp_path / "override.yaml", ignore_case=True)
     assert not (wf / "results/default/tables/study1_coding_summary.csv").exists()

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+
 import json
+import re
 import shutil
 
 import pytest
 import yaml
 
-from conftest import DATA, ROOT, expect_failure, run_target
+from conftest import DATA, ROOT, clone_run, expect_failure, run_target
 from crfm.data.tables import read_table, table_notes
 
 REF = json.loads((DATA / "lavaan_hs1939.json").read_text())
@@ -96,13 +98,15 @@ def test_notes_state_the_sample_and_formulas(synthetic_run):
     notes = " ".join(table_notes(synthetic_run / "results/default/tables/study2_reliability.csv"))
     assert "CR = (sum l)^2" in notes and "AVE = mean(l^2)" in notes
     fit_notes = " ".join(table_notes(synthetic_run / "results/default/tables/study2_fit.csv"))
-    assert "listwise complete n =" in fit_notes
+    # the default estimation (FIML) and the sample the CFAs used: the validation half, n of N respondents
+    assert "full-information ML (FIML" in fit_notes and "every respondent of the sample counts" in fit_notes
+    assert re.search(r"validation half, n = \d+ of \d+ respondents", fit_notes), fit_notes
 
 
 BAD = [
     ({"survey": "tests/bad_inputs/s2_zero_variance.csv"}, ["RINT3", "zero variance"]),
     ({"survey": "tests/bad_inputs/s2_singular.csv"}, ["singular", "RCOM1", "RCOM2"]),
-    ({"survey": "tests/bad_inputs/s2_too_few_cases.csv"}, ["too few complete cases"]),
+    ({"survey": "tests/bad_inputs/s2_too_few_cases.csv"}, ["too few cases", "for 18 model items"]),
     ({"purification": {"min_loading": 0.83}}, ["would leave construct", "fewer than 2 items"]),
 ]
 
@@ -110,7 +114,7 @@ BAD = [
 @pytest.mark.e2e
 @pytest.mark.parametrize("override,fragments", BAD, ids=["zero_variance", "singular", "too_few_cases", "purified_away"])
 def test_analysis_failures_name_the_item_or_construct(synthetic_run, tmp_path, override, fragments):
-    wf = synthetic_run
+    wf = clone_run(synthetic_run, tmp_path / "wf")  # a copy: the module's run stays intact
     shutil.rmtree(wf / "results/default/study2", ignore_errors=True)
     expect_failure(wf, "study2", {"study2": override}, fragments, tmp_path / "o.yaml")
     assert not (wf / "results/default/study2/retained_items.csv").exists()

@@ -183,6 +183,16 @@ def check_config(config: dict) -> MeasurementModel:
         if name not in model.constructs:
             raise ConfigError(key, f"'{name}' is not a construct of `measurement`", f"use one of {list(model.constructs)}")
 
+    s1 = config.get("study1") if "study1" in config["studies"] else None
+    if isinstance(s1, dict) and s1.get("source", "segments") == "qdpx":
+        rel = s1.get("reliability")
+        rating = rel.get("intensity") if isinstance(rel, dict) else None
+        if rating:
+            raise ConfigError(
+                "study1.reliability.intensity",
+                f"study1.source is qdpx, and a REFI-QDA export carries the codes only, not the rating column '{rating.get('column')}'",
+                "set study1.reliability.intensity: null with source: qdpx, or keep the ratings in the segments CSV (source: segments)",
+            )
     for study in ("study2", "study3"):
         if study not in config["studies"]:
             continue

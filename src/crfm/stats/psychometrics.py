@@ -57,6 +57,9 @@ __all__ = [
 
 #: eigenvalue of the correlation matrix below which it is treated as singular
 SINGULAR_TOL = 1e-8
+#: the same for a matrix estimated by EM: EM stops near, not at, a singular solution (exactly dependent
+#: items with missing answers leave a smallest eigenvalue of about 1e-8)
+EM_SINGULAR_TOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class ItemMoments:
     cov: pd.DataFrame
     n: int
     source: str
+    em: bool = False  # estimated by EM (then EM_SINGULAR_TOL applies)
 
     @property
     def items(self) -> list[str]:
@@ -83,7 +87,7 @@ class ItemMoments:
         absent = [i for i in items if i not in self.cov.index]
         if absent:
             raise AnalysisError(f"item(s) {', '.join(map(str, absent))} are not in the item moments ({', '.join(self.items)})")
-        return ItemMoments(self.cov.loc[items, items], self.n, self.source)
+        return ItemMoments(self.cov.loc[items, items], self.n, self.source, self.em)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -180,9 +184,9 @@ def check_correlation_input(
     return x, r
 
 
-def _check_singular(r: np.ndarray, items: list[str], what: str) -> None:
-    if len(items) > 1 and np.linalg.eigvalsh(r)[0] < SINGULAR_TOL:
-        groups = _dependency_groups(r, items, SINGULAR_TOL)
+def _check_singular(r: np.ndarray, items: list[str], what: str, tol: float = SINGULAR_TOL) -> None:
+    if len(items) > 1 and np.linalg.eigvalsh(r)[0] < tol:
+        groups = _dependency_groups(r, items, tol)
         desc = "; ".join("{" + ", ".join(map(str, g)) + "}" for g in groups) or ", ".join(items)
         raise AnalysisError(
             f"{what}: the correlation matrix is singular: linear dependency among items {desc}. "
@@ -200,7 +204,7 @@ def item_moments(data, items: Sequence[str] | None = None, *, what: str = "analy
         zero = [i for i, s in zip(m.items, sd) if not s > 1e-12]
         if zero:
             raise AnalysisError(f"{what}: item(s) with zero variance: {', '.join(zero)}; drop or recode them")
-        _check_singular(m.corr.to_numpy(dtype=float), m.items, what)
+        _check_singular(m.corr.to_numpy(dtype=float), m.items, what, EM_SINGULAR_TOL if m.em else SINGULAR_TOL)
         return m
     x, _ = check_correlation_input(data, items, min_cases=min_cases, what=what)
     cols = [str(c) for c in x.columns]

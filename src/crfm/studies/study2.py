@@ -133,7 +133,7 @@ def moments(df: pd.DataFrame, items: list[str], missing: str):
     if missing != "fiml":
         return df
     m = sem.saturated_moments(df[items], items)
-    return pm.ItemMoments(m.cov, m.n, "EM (saturated ML under MAR)")
+    return pm.ItemMoments(m.cov, m.n, "EM (saturated ML under MAR)", em=True)
 
 
 def split_samples(df: pd.DataFrame, id_column: str, split: dict) -> pd.DataFrame:
