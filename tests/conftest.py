@@ -84,13 +84,13 @@ def clone_run(src: Path, dest: Path) -> Path:
     return dest
 
 
-def expect_failure(wf: Path, target: str, overrides: dict, fragments, config_path: Path, ignore_case: bool = False) -> str:
-    """Run ``target`` with ``overrides`` merged over the config (written to ``config_path``); the run
-    must fail and its output name every fragment. Returns the output."""
+def expect_failure(wf: Path, target: str, overrides: dict, fragments, config_path: Path, ignore_case: bool = False, cores: int = 1) -> str:
+    """Run ``target`` with ``overrides`` merged over the config (written to ``config_path``) on
+    ``cores`` cores; the run must fail and its output name every fragment. Returns the output."""
     import yaml
 
     config_path.write_text(yaml.safe_dump(overrides))
-    res = snakemake(wf, target, "--cores", "1", "--configfile", str(config_path))
+    res = snakemake(wf, target, "--cores", str(cores), "--configfile", str(config_path))
     out = res.stdout + res.stderr
     assert res.returncode != 0, out[-2000:]
     fold = str.lower if ignore_case else str
@@ -104,3 +104,11 @@ def config_and_model():
     from crfm.workflow import load_config
 
     return load_config(CONFIG, SCHEMA)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The bad-input corpus's counts per class and outcome (tests/test_corpus.py), when it ran."""
+    text = getattr(config, "_crfm_corpus_summary", None)
+    if text:
+        terminalreporter.section("bad-input corpus")
+        terminalreporter.write_line(text)

@@ -20,7 +20,6 @@ TARGET = {
 DATA_CASES = [
     ("s2_missing_column.csv", "survey", "study2", ["missing required column(s) ['RCOM3']"]),
     ("s2_unknown_item.csv", "survey", "study2", ["unknown column(s) ['RCOM7']", "ignore_columns"]),
-    ("s2_out_of_range.csv", "survey", "study2", ["line(s) 5, column 'RSEL2'", "['8'] outside the item's range"]),
     ("s2_text_in_numeric.csv", "survey", "study2", ["line(s) 6, column 'RINT1'", "non-numeric value(s) ['seven']"]),
     ("s2_non_integer_likert.csv", "survey", "study2", ["line(s) 7, column 'RCOM2'", "['4.5']", "integer answers"]),
     ("s2_duplicate_id.csv", "survey", "study2", ["column 'respondent_id'", "duplicate ID(s) ['R003']"]),
@@ -91,7 +90,6 @@ def test_utf8_bom_is_accepted(wf, tmp_path):
 # Study 1 failures after validation (reliability) and in the REFI-QDA import: (file, overrides, fragments)
 STUDY1_CASES = [
     ("s1_segments_single_coder.csv", {"segments": "{f}"}, ["only one coder", "C1"]),
-    ("s1_segments_no_overlap.csv", {"segments": "{f}"}, ["share no segment", "C1", "C2"]),
     ("s1_traversal.qdpx", {"qdpx": "{f}", "source": "qdpx"}, ["../../outside.txt"]),
     ("s1_billion_laughs.qdpx", {"qdpx": "{f}", "source": "qdpx"}, ["project.qde"]),
     ("s1_not_a_zip.qdpx", {"qdpx": "{f}", "source": "qdpx"}, ["not a ZIP", "s1_not_a_zip.qdpx"]),
@@ -108,3 +106,28 @@ def test_bad_study1_input_stops_the_run(wf, tmp_path, filename, overrides, fragm
         overrides["study1"]["reliability"] = {"intensity": None}
     expect_failure(wf, "study1", overrides, ["Fix:", *fragments], tmp_path / "override.yaml", ignore_case=True)
     assert not (wf / "results/default/tables/study1_coding_summary.csv").exists()
+
+
+# Data-level problems are caught once, in the validation step, before any analysis job: whatever the
+# number of cores (so whichever job would have run first), the run stops with the same message and no
+# analysis output. The target is the whole study, so its analysis jobs are in the DAG.
+# (study, overrides with {f} = a file of tests/bad_inputs, fragments, an analysis output that must not exist)
+ANY_CORES_CASES = [
+    ("study2", {"survey": "{f}s2_out_of_range.csv"}, ["s2_out_of_range.csv", "line(s) 5, column 'RSEL2'", "['8'] outside the item's range"], "tables/study2_item_analysis.csv"),
+    ("study3", {"survey": "{f}s3_constant_control.csv"}, ["s3_constant_control.csv", "column 'firm_age'", "constant"], "tables/study3_coefficients.csv"),
+    ("study1", {"segments": "{f}s1_segments_no_overlap.csv"}, ["s1_segments_no_overlap.csv", "share no segment", "C1", "C2"], "tables/study1_coding_summary.csv"),
+    ("study2", {"exclusions": {"attention_check": {"column": "ATT1", "pass_values": [99]}}}, ["every respondent was excluded", "attention_check"], "tables/study2_item_analysis.csv"),
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("cores", [1, 4])
+@pytest.mark.parametrize("study,overrides,fragments,analysis_output", ANY_CORES_CASES, ids=["s2_out_of_range", "s3_constant_control", "s1_no_overlap", "s2_all_excluded"])
+def test_failure_is_the_same_at_any_core_count(wf, tmp_path, cores, study, overrides, fragments, analysis_output):
+    shutil.rmtree(wf / "results", ignore_errors=True)
+    folder = str(wf / "tests/bad_inputs") + "/"
+    overrides = {k: v.replace("{f}", folder) if isinstance(v, str) else v for k, v in overrides.items()}
+    out = expect_failure(wf, study, {study: overrides}, ["Fix:", *fragments], tmp_path / "override.yaml", cores=cores)
+    assert "Traceback" not in out, out[-3000:]
+    assert not (wf / "results/default" / analysis_output).exists(), "an analysis job ran past the validation"
+    assert not list((wf / "results/default").glob(f"{study}/validated/*.csv")), "partial outputs left behind"

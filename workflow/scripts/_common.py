@@ -93,5 +93,8 @@ def run(snakemake, main) -> None:
 
 
 def _bounded(text: str, limit: int = 2000) -> str:
-    """Error messages are bounded: a hostile input must not produce a megabyte of output."""
-    return text if len(text) <= limit else text[: limit - 40] + f" ... [{len(text) - limit + 40} characters cut]"
+    """Error messages are bounded and one line: a hostile input must not produce a megabyte of output
+    or drive the terminal. The start and the end (the "Fix:") are kept."""
+    from crfm.errors import bounded, printable
+
+    return bounded(printable(text), limit)

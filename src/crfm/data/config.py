@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,18 +20,112 @@ from crfm.errors import ConfigError
 
 
 def load_yaml(path) -> dict:
+    """Read a YAML (or JSON) mapping strictly: a key given twice in one mapping is refused (YAML and JSON
+    parsers silently keep the last one, so a setting could change without a trace)."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(str(path), "is a directory, not a YAML file", "give the path of the .yaml file")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(str(path), "file not found", "check the path given to --configfile") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot be read ({exc.strerror})", "check the path and its permissions") from None
+    check_duplicate_keys(text, path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), f"not valid YAML ({exc})", "fix the YAML syntax at the position shown")
+        raise ConfigError(str(path), f"not valid YAML ({' '.join(str(exc).split())})", "fix the YAML syntax at the position shown")
     if not isinstance(data, dict):
         raise ConfigError(str(path), "the file does not hold a mapping of keys", "write `key: value` pairs")
     return data
+
+
+def _scalar_key(node):
+    """The value a mapping key resolves to (so `1` and `0x1`, or `true` and `True`, are the same key)."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            return ("scalar", yaml.constructor.SafeConstructor().construct_object(node))
+        except (yaml.YAMLError, ValueError, TypeError):
+            return ("scalar", node.tag, node.value)
+    return ("node", id(node))
+
+
+def find_duplicate_key(text: str):
+    """The first key a mapping of ``text`` gives twice, as ``(key path, first line, second line)``, or
+    None. Works on the YAML node graph (JSON is read as YAML, as Snakemake falls back to); a ``<<``
+    merge key is not a duplicate, it is YAML's explicit way of overriding. Lines are 1-based; for a
+    file only JSON can read they are None."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return _duplicate_json_key(text)
+    todo, seen = [(root, [])], set()
+    while todo:
+        node, where = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first = {}
+            for knode, vnode in node.value:
+                if isinstance(knode, yaml.ScalarNode) and knode.tag == "tag:yaml.org,2002:merge":
+                    continue
+                k = _scalar_key(knode)
+                name = knode.value if isinstance(knode, yaml.ScalarNode) else "<complex key>"
+                if k in first:
+                    return _key_path([*where, name]), first[k].start_mark.line + 1, knode.start_mark.line + 1
+                first[k] = knode
+                todo.append((vnode, [*where, name]))
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend((v, [*where, k]) for k, v in enumerate(node.value))
+    return None
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _duplicate_json_key(text: str):
+    """A file YAML cannot read but JSON can (Snakemake reads config files as JSON first)."""
+    import json
+
+    def pairs(items):
+        keys = [k for k, _ in items]
+        dup = next((k for k in keys if keys.count(k) > 1), None)
+        if dup is not None:
+            raise _Duplicate(dup)
+        return dict(items)
+
+    try:
+        json.loads(text, object_pairs_hook=pairs)
+    except _Duplicate as d:
+        return str(d.args[0]), None, None
+    except ValueError:
+        pass  # neither valid YAML nor JSON: the reader reports that
+    return None
+
+
+def check_duplicate_keys(text: str, path) -> None:
+    """Refuse a key given twice in one mapping, naming the file, both lines and the key's path."""
+    dup = find_duplicate_key(text)
+    if dup:
+        key, line1, line2 = dup
+        at = f"lines {line1} and {line2}" if line1 else "one object"
+        raise ConfigError(
+            key,
+            f"the key is given twice in {path} ({at}); YAML would silently keep only the last value",
+            f"delete one of the two entries ({at}) of {path}",
+        )
+
+
+def check_config_files(paths) -> None:
+    """Every configuration file a run reads (``config/config.yaml`` and each ``--configfile``): readable
+    and without a key given twice."""
+    for p in dict.fromkeys(str(p) for p in paths):
+        load_yaml(p)
 
 
 def _key_path(parts) -> str:
@@ -131,8 +227,50 @@ class MeasurementModel:
         return self.scale_of(item).texts.get(item, "")
 
 
+# Free text (labels, item and hypothesis wordings) may hold tabs and line breaks; every other string
+# (paths, IDs, levels, coder names) none.
+FREE_TEXT_KEYS = {"label", "short", "text", "description"}
+# File paths: `snakemake --report` writes every job's input paths into a <script> element unescaped, so a
+# '<' or '>' in a path ('</script><img onerror=...>') would become live markup in report.html.
+PATH_KEYS = {"survey", "interviews", "segments", "codebook", "qdpx", "manifest"}
+_CONTROL_ANY = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def check_values(config) -> None:
+    """Every number of the config is finite (YAML's ``.inf``/``.nan`` pass a JSON Schema's ``type:
+    number``) and no string holds a control character (they would reach tables, figures and the
+    appendix's LaTeX raw)."""
+    todo = [([], config)]
+    while todo:
+        where, node = todo.pop()
+        if isinstance(node, dict):
+            todo.extend(([*where, str(k)], v) for k, v in node.items())
+        elif isinstance(node, list):
+            todo.extend(([*where, k], v) for k, v in enumerate(node))
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise ConfigError(_key_path(where), f"{node!r} is not a finite number", "write a finite number")
+        elif isinstance(node, str):
+            if where and where[-1] in PATH_KEYS and ("<" in node or ">" in node):
+                raise ConfigError(
+                    _key_path(where),
+                    "the path holds '<' or '>'; Snakemake's report would write it into a script element as markup",
+                    "rename the file or folder without '<' and '>'",
+                )
+            free = bool(where) and where[-1] in FREE_TEXT_KEYS
+            m = (_CONTROL_TEXT if free else _CONTROL_ANY).search(node)
+            if m:
+                what = "a control character" if not free else "a control character (other than tab or line break)"
+                raise ConfigError(
+                    _key_path(where),
+                    f"the value holds {what}, {m.group(0).encode('unicode_escape').decode('ascii')!s} at position {m.start() + 1}",
+                    "delete the character (it would reach the tables, figures and appendix as raw bytes)",
+                )
+
+
 def check_config(config: dict) -> MeasurementModel:
     """Cross-reference checks the schema cannot express. Returns the measurement model."""
+    check_values(config)
     seen_c, seen_i = {}, {}
     for k, c in enumerate(config["measurement"]):
         name = c["construct"]
@@ -220,8 +358,15 @@ def check_config(config: dict) -> MeasurementModel:
             if v["type"] == "derived":
                 if not v.get("from") or not v.get("transform"):
                     raise ConfigError(vk, "a derived variable needs `from` and `transform`", "e.g. {column: log_size, type: derived, from: size, transform: log}")
-                if v["from"] not in [w["column"] for w in sc["variables"]]:
+                source = next((w for w in sc["variables"] if w["column"] == v["from"]), None)
+                if source is None:
                     raise ConfigError(f"{vk}.from", f"'{v['from']}' is not a declared variable", "declare the source column first")
+                if source["type"] != "continuous":
+                    raise ConfigError(
+                        f"{vk}.from",
+                        f"'{v['from']}' is a {source['type']} variable; a derived variable is computed from a continuous column of the sheet",
+                        "derive it from a `continuous` variable (a raw numeric column)",
+                    )
             if v["type"] == "categorical" and not v.get("levels"):
                 raise ConfigError(vk, "a categorical variable needs `levels`", "list the allowed values")
         ex = sc.get("exclusions") or {}

@@ -4,15 +4,31 @@ Every check raises :class:`crfm.errors.InputError` naming the file, the line(s),
 Line numbers are the file's own (1-based, the header line included), so a researcher can open the file
 and go straight to the problem.
 
-Reading rules: UTF-8 with or without a byte-order mark; comma-delimited; leading lines starting with
-'#' are provenance comments (the synthetic-data banner) and are skipped; an empty cell or 'NA' is a
-missing answer.
+Reading rules: UTF-8 with or without a byte-order mark; comma-delimited, RFC 4180 quoting (a quoted
+cell may hold commas, quotes written twice, and line breaks); leading lines starting with '#' are
+provenance comments (the synthetic-data banner) and are skipped; an empty cell or 'NA' is a missing
+answer. A line ends at LF, CRLF or CR (what editors count); a record's line is the line it starts on,
+so a quoted cell spanning several lines does not shift the lines of the records after it. Other
+separators (U+2028, NEL, a vertical tab, a form feed) are ordinary characters inside a cell. Cells may
+be of any length.
+
+Numbers: a numeric cell is a plain decimal number (``4``, ``-0.5``, ``4.``, ``.5``, ``1e3``; ASCII
+digits, '.' as the decimal mark, no thousands separator) and finite: ``inf``, ``nan`` and the like, in
+any spelling, are refused, as is a number too large for a float (``1e999``). A Likert answer is a whole
+number exactly: ``4``, ``+4``, ``4.0`` or ``4.00`` (the same value; statistics packages export it so)
+are fine, ``3.99999``, ``4.5`` or ``4e0`` are not.
+
+IDs, labels and levels (survey IDs, categorical answers, the attention check, every Study 1 key and
+the codebook's labels) may hold no control character (C0, DEL, C1, U+2028/U+2029): they reach tables,
+figures and the appendix. Free text (a segment's excerpt, a code's definition) may.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +40,12 @@ from crfm.errors import InputError
 
 MISSING_TOKENS = {"", "NA"}
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
+_WHOLE = re.compile(r"^[+-]?[0-9]+(?:\.0*)?$")
+_NON_FINITE = re.compile(r"^[+-]?(?:inf|infinity|nan|nan\(.*\)|snan|qnan|1\.#inf|1\.#ind|1\.#qnan)$", re.IGNORECASE)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
 
 @dataclass
 class Sheet:
@@ -33,17 +55,43 @@ class Sheet:
     data: pd.DataFrame  # all cells as str ('' for missing)
     lines: np.ndarray  # file line number of each row
     comments: list[str] = field(default_factory=list)
+    header_line: int | None = None  # file line of the header (None: the line before the first row)
 
     def line_of(self, mask) -> list[int]:
         return [int(x) for x in self.lines[np.asarray(mask, dtype=bool)]]
+
+    @property
+    def header(self) -> int:
+        return self.header_line if self.header_line is not None else int(self.lines[0]) - 1
+
+
+def _line_at(raw, offset: int) -> int:
+    """1-based line of ``offset`` in ``raw`` (bytes or str): LF, CRLF and CR end a line."""
+    head = raw[:offset]
+    return len(_LINE_BREAK.findall(head.decode("latin-1") if isinstance(head, bytes) else head)) + 1
+
+
+def _show(value, limit: int = 40) -> str:
+    """A cell value as a message shows it: escaped, and cut when long."""
+    text = repr(str(value))
+    return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(str(value))} characters)"
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.is_dir():
+        raise InputError(path, "is a directory, not a CSV file", "point the config at the sheet's .csv file, not at its folder")
+    if not path.exists():
+        raise InputError(path, "file not found", "check the path in the config")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"the file cannot be read ({exc.strerror})", "check the path and the file's permissions") from None
 
 
 def read_sheet(path) -> Sheet:
     """Read a CSV strictly (see module docstring); raise InputError on anything malformed."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found", "check the path in the config")
-    raw = path.read_bytes()
+    raw = _read_bytes(path)
     if not raw.strip():
         raise InputError(path, "the file is empty", "export the sheet again with a header row and data rows")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
@@ -51,45 +99,47 @@ def read_sheet(path) -> Sheet:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            path, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", "save the file as CSV UTF-8", rows=[line]
+            path, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", "save the file as CSV UTF-8", rows=[_line_at(raw, exc.start)]
         ) from None
-    all_lines = text.splitlines()
-    n_comments = 0
-    while n_comments < len(all_lines) and all_lines[n_comments].startswith("#"):
+    # Leading '#' lines: comments. Lines as csv and io count them (LF, CRLF, CR).
+    offset = n_comments = 0
+    comments = []
+    for line in io.StringIO(text, newline=""):
+        if not line.startswith("#"):
+            break
+        comments.append(line.rstrip("\r\n"))
+        offset += len(line)
         n_comments += 1
-    comments = all_lines[:n_comments]
-    body = all_lines[n_comments:]
-    while body and not body[-1].strip():
-        body.pop()
-    if not body or not body[0].strip():
-        raise InputError(path, "no header row", "the first line (after '#' comments) must name the columns")
     header_line = n_comments + 1
-    header = body[0]
-    if "," not in header:
+    body = text[offset:]
+    if not body.strip():
+        raise InputError(path, "no header row", "the first line (after '#' comments) must name the columns", rows=[header_line])
+    records = _records(path, body, header_line)
+    line0, header = records[0]
+    if line0 != header_line or all(not c.strip() for c in header):
+        raise InputError(path, "no header row", "the first line (after '#' comments) must name the columns", rows=[header_line])
+    if len(header) == 1:
         for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
-            if delim in header:
+            if delim in header[0]:
                 raise InputError(
                     path,
                     f"the file is {name}-delimited; the contract is comma-separated values",
                     "export as CSV with ',' as delimiter (in Excel: 'CSV UTF-8 (comma delimited)')",
                     rows=[header_line],
                 )
-    if len(body) < 2:
-        raise InputError(path, "the file has a header but no data rows", "export the data rows too", rows=[header_line])
-    reader = csv.reader(io.StringIO("\n".join(body)))
-    rows = list(reader)
-    cols = [c.strip() for c in rows[0]]
+    cols = [c.strip() for c in header]
     if any(c == "" for c in cols):
         pos = [i + 1 for i, c in enumerate(cols) if c == ""]
         raise InputError(path, f"empty column name at position(s) {pos}", "name every column", rows=[header_line])
     dup = sorted({c for c in cols if cols.count(c) > 1})
     if dup:
         raise InputError(path, f"duplicate column name(s) {dup}", "give every column a unique name", rows=[header_line])
+    bad = [c for c in cols if _CONTROL.search(c)]
+    if bad:
+        raise InputError(path, f"column name(s) {[_show(c) for c in bad[:5]]} hold a control character", "rename the column(s)", rows=[header_line])
     data, lines = [], []
-    for k, r in enumerate(rows[1:], start=1):
-        line = header_line + k
+    for line, r in records[1:]:
         if len(r) == 0 or all(not x.strip() for x in r):
             continue  # blank line
         if len(r) != len(cols):
@@ -104,7 +154,38 @@ def read_sheet(path) -> Sheet:
     if not data:
         raise InputError(path, "the file has a header but no data rows", "export the data rows too", rows=[header_line])
     df = pd.DataFrame(data, columns=cols, dtype=object)
-    return Sheet(str(path), df, np.asarray(lines, dtype=int), comments)
+    return Sheet(str(path), df, np.asarray(lines, dtype=int), comments, header_line)
+
+
+def _records(path, body: str, first_line: int) -> list[tuple[int, list[str]]]:
+    """Every CSV record of ``body`` with the file line it starts on (``first_line`` = the body's first)."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, len(body) + 1))  # a cell can be as long as the file
+    try:
+        reader = csv.reader(io.StringIO(body, newline=""), strict=True)
+        out, done = [], 0
+        try:
+            for row in reader:
+                out.append((first_line + done, row))
+                done = reader.line_num
+        except csv.Error as exc:
+            start = first_line + done
+            if "end of data" in str(exc):
+                raise InputError(
+                    path,
+                    f"a quoted cell opened on line {start} is never closed (the file ends inside it)",
+                    "close the quote, or write a quote inside a cell as two quotes (\"\")",
+                    rows=[start],
+                ) from None
+            raise InputError(
+                path,
+                f"malformed CSV quoting ({exc})",
+                "quote a whole cell (\"...\") and write a quote inside it as two quotes (\"\")",
+                rows=[first_line + max(reader.line_num - 1, done)],
+            ) from None
+        return out
+    finally:
+        csv.field_size_limit(old)
 
 
 def _require_columns(sheet: Sheet, required, what: str) -> None:
@@ -114,7 +195,7 @@ def _require_columns(sheet: Sheet, required, what: str) -> None:
             sheet.path,
             f"missing required column(s) {missing} ({what})",
             "add the column(s), or correct the names in the header or in the config",
-            rows=[int(sheet.lines[0]) - 1],
+            rows=[sheet.header],
         )
 
 
@@ -125,10 +206,10 @@ def _unique_ids(sheet: Sheet, col: str) -> None:
         raise InputError(sheet.path, "empty ID", "give every row an ID", rows=sheet.line_of(empty), column=col)
     dup = s.duplicated(keep=False).to_numpy()
     if dup.any():
-        vals = sorted(set(s[dup]))
+        vals = [_show(v) for v in sorted(set(s[dup]))[:10]]
         raise InputError(
             sheet.path,
-            f"duplicate ID(s) {vals[:10]}",
+            f"duplicate ID(s) [{', '.join(vals)}]",
             "each ID must appear once: remove the duplicate row or correct the ID",
             rows=sheet.line_of(dup),
             column=col,
@@ -140,29 +221,56 @@ def _values_in(sheet: Sheet, col: str, allowed, what: str, fix: str) -> None:
     s = sheet.data[col]
     bad = (~s.isin(set(allowed)) & ~s.isin(MISSING_TOKENS)).to_numpy()
     if bad.any():
-        raise InputError(
-            sheet.path, f"value(s) {sorted(set(s[bad]))[:5]} {what}", fix, rows=sheet.line_of(bad), column=col
-        )
+        examples = [_show(v) for v in sorted(set(s[bad]))[:5]]
+        raise InputError(sheet.path, f"value(s) [{', '.join(examples)}] {what}", fix, rows=sheet.line_of(bad), column=col)
+
+
+def _parse_number(text: str) -> float | None:
+    """A plain decimal number (see the module docstring) as a float; None when the text is not one."""
+    if not _NUMBER.match(text):
+        return None
+    return float(text)
 
 
 def _to_number(sheet: Sheet, col: str) -> pd.Series:
+    """The column as floats (NaN = missing); every other cell must be a finite plain decimal number."""
     s = sheet.data[col]
-    miss = s.map(lambda x: x in MISSING_TOKENS)
-    num = pd.to_numeric(s.where(~miss, None), errors="coerce")
-    bad = (num.isna() & ~miss).to_numpy()
-    if bad.any():
-        examples = sorted(set(s[bad]))[:5]
+    values = np.full(len(s), np.nan)
+    non_finite, non_numeric = np.zeros(len(s), bool), np.zeros(len(s), bool)
+    for k, cell in enumerate(s):
+        if cell in MISSING_TOKENS:
+            continue
+        x = _parse_number(cell)
+        if x is None:
+            (non_finite if _NON_FINITE.match(cell) else non_numeric)[k] = True
+        elif not math.isfinite(x):
+            non_finite[k] = True
+        else:
+            values[k] = x
+    if non_finite.any():
+        examples = [_show(v) for v in sorted(set(s[non_finite]))[:5]]
         raise InputError(
             sheet.path,
-            f"non-numeric value(s) {examples} in a numeric column",
-            "enter numbers only; leave a missing answer empty",
-            rows=sheet.line_of(bad),
+            f"non-finite value(s) [{', '.join(examples)}] in a numeric column (infinity, not-a-number, or too large for a number)",
+            "enter finite numbers only; leave a missing answer empty (or write NA)",
+            rows=sheet.line_of(non_finite),
             column=col,
         )
-    return num.astype(float)
+    if non_numeric.any():
+        examples = [_show(v) for v in sorted(set(s[non_numeric]))[:5]]
+        raise InputError(
+            sheet.path,
+            f"non-numeric value(s) [{', '.join(examples)}] in a numeric column",
+            "enter numbers only (digits, '.' as the decimal mark, no thousands separator); leave a missing answer empty",
+            rows=sheet.line_of(non_numeric),
+            column=col,
+        )
+    return pd.Series(values, index=s.index, dtype=float)
 
 
 def _check_range(sheet: Sheet, col: str, values: pd.Series, lo, hi, integer: bool) -> None:
+    """Answers inside [lo, hi]; for ``integer``, whole numbers exactly (the cell's text: '4' or '4.0',
+    never '3.99999')."""
     v = values.to_numpy(dtype=float)
     ok = np.isnan(v)
     inside = np.ones_like(v, dtype=bool)
@@ -171,18 +279,36 @@ def _check_range(sheet: Sheet, col: str, values: pd.Series, lo, hi, integer: boo
     if hi is not None:
         inside &= v <= hi
     if integer:
-        inside &= np.isclose(v, np.round(v))
+        inside &= np.array([bool(_WHOLE.match(c)) for c in sheet.data[col]], dtype=bool)
     bad = ~(ok | inside)
     if bad.any():
-        examples = sorted(set(sheet.data[col][bad]))[:5]
+        examples = [_show(x) for x in sorted(set(sheet.data[col][bad]))[:5]]
         rng = f"{'integer ' if integer else ''}answers between {lo} and {hi}"
         raise InputError(
             sheet.path,
-            f"value(s) {examples} outside the item's range ({rng})",
+            f"value(s) [{', '.join(examples)}] outside the item's range ({rng})",
             "correct the answers, or the scale min/max in the config's measurement model",
             rows=sheet.line_of(bad),
             column=col,
         )
+
+
+def _no_control(sheet: Sheet, cols) -> None:
+    """IDs, labels and levels hold no control character (they reach tables, figures and the appendix)."""
+    for col in cols:
+        if col not in sheet.data.columns:
+            continue
+        s = sheet.data[col]
+        bad = s.map(lambda x: bool(_CONTROL.search(x))).to_numpy(dtype=bool)
+        if bad.any():
+            examples = [_show(v) for v in sorted(set(s[bad]))[:3]]
+            raise InputError(
+                sheet.path,
+                f"value(s) [{', '.join(examples)}] hold a control character (a tab, line break, escape or other invisible code)",
+                "delete the character: IDs, labels and levels reach tables, figures and the appendix",
+                rows=sheet.line_of(bad),
+                column=col,
+            )
 
 
 @dataclass(frozen=True)
@@ -220,8 +346,10 @@ def validate_survey(sheet: Sheet, spec: SurveySpec, model: MeasurementModel) -> 
             f"unknown column(s) {unknown}: not an item of the analysed constructs, not a declared variable",
             "add the item to the measurement model, declare the column under `variables`, or list it in "
             "`ignore_columns`",
-            rows=[int(sheet.lines[0]) - 1],
+            rows=[sheet.header],
         )
+    categorical = [v["column"] for v in raw_vars if v["type"] == "categorical"]
+    _no_control(sheet, [spec.id_column, *categorical, *([spec.attention_column] if spec.attention_column else [])])
     _unique_ids(sheet, spec.id_column)
     out = pd.DataFrame({spec.id_column: sheet.data[spec.id_column].astype(str)})
     for item in spec.items:
@@ -252,19 +380,33 @@ def validate_survey(sheet: Sheet, spec: SurveySpec, model: MeasurementModel) -> 
     for v in spec.variables:
         if v["type"] == "derived":
             src = out[v["from"]]
+            # `from` names a continuous column of the sheet (check_config), so a failure names that raw
+            # column and its lines.
             if v["transform"] == "log":
                 bad = (src <= 0).to_numpy()
                 if bad.any():
+                    examples = [_show(x) for x in sorted(set(sheet.data[v["from"]][bad]))[:5]]
                     raise InputError(
                         sheet.path,
-                        f"'{v['column']}' is log('{v['from']}') but some values are <= 0",
-                        "correct the values or drop the log transform",
+                        f"the derived variable '{v['column']}' is log('{v['from']}'), but '{v['from']}' holds value(s) "
+                        f"[{', '.join(examples)}] <= 0",
+                        f"correct the values of '{v['from']}', or drop the log transform of '{v['column']}'",
                         rows=sheet.line_of(bad),
                         column=v["from"],
                     )
-                out[v["column"]] = np.log(src)
+                derived = np.log(src)
             else:
-                out[v["column"]] = src
+                derived = src.astype(float)
+            bad = ~np.isfinite(derived.to_numpy(dtype=float)) & src.notna().to_numpy()
+            if bad.any():  # pragma: no cover - finite sources give finite logs; kept as the contract's guard
+                raise InputError(
+                    sheet.path,
+                    f"the derived variable '{v['column']}' is not finite where '{v['from']}' is answered",
+                    f"correct the values of '{v['from']}'",
+                    rows=sheet.line_of(bad),
+                    column=v["from"],
+                )
+            out[v["column"]] = derived
     out.insert(1, "source_line", sheet.lines)
     return out
 
@@ -293,17 +435,18 @@ def _no_empty(sheet: Sheet, cols) -> None:
             raise InputError(sheet.path, "empty cell in a required column", "fill in the value", rows=sheet.line_of(empty), column=c)
 
 
-def _no_unknown(sheet: Sheet, allowed) -> None:
+def _no_unknown(sheet: Sheet, allowed, more: str = "") -> None:
     unknown = [c for c in sheet.data.columns if c not in allowed]
     if unknown:
         raise InputError(
-            sheet.path, f"unknown column(s) {unknown}", f"the sheet's columns are {list(allowed)}", rows=[int(sheet.lines[0]) - 1]
+            sheet.path, f"unknown column(s) {unknown}", f"the sheet's columns are {list(allowed)}" + (f"; {more}" if more else ""), rows=[sheet.header]
         )
 
 
 def validate_codebook(sheet: Sheet, model: MeasurementModel, dimensions: list[str]) -> pd.DataFrame:
     _require_columns(sheet, CODEBOOK_COLUMNS, "codebook")
     _no_unknown(sheet, CODEBOOK_COLUMNS)
+    _no_control(sheet, ["code", "label", "kind", "level", "dimension", "items"])
     _no_empty(sheet, ["code", "label", "kind", "level", "dimension"])
     _unique_ids(sheet, "code")
     df = sheet.data
@@ -326,6 +469,7 @@ def validate_codebook(sheet: Sheet, model: MeasurementModel, dimensions: list[st
 def validate_interviews(sheet: Sheet) -> pd.DataFrame:
     _require_columns(sheet, INTERVIEW_COLUMNS, "interview sheet")
     _no_unknown(sheet, INTERVIEW_COLUMNS)
+    _no_control(sheet, INTERVIEW_COLUMNS)
     _no_empty(sheet, INTERVIEW_COLUMNS)
     _unique_ids(sheet, "interview_id")
     order = _to_number(sheet, "order")
@@ -343,7 +487,8 @@ def validate_segments(sheet: Sheet, interviews: pd.DataFrame, codebook: pd.DataF
     segment (e.g. intensity 1-3); its answers must be among ``order`` (an empty cell: not rated)."""
     _require_columns(sheet, SEGMENT_COLUMNS, "coded segments")
     rating_cols = [rating["column"]] if rating and rating["column"] in sheet.data.columns else []
-    _no_unknown(sheet, SEGMENT_COLUMNS + ["excerpt"] + rating_cols)
+    _no_unknown(sheet, SEGMENT_COLUMNS + ["excerpt"] + rating_cols, "or declare a rating column of the segments under study1.reliability.intensity")
+    _no_control(sheet, SEGMENT_COLUMNS + rating_cols)
     _no_empty(sheet, SEGMENT_COLUMNS)
     df = sheet.data
     for col in rating_cols:

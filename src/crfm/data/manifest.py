@@ -51,10 +51,26 @@ def read_manifest(path) -> dict:
         raise InputError(path, "is a directory, not a manifest file", "point data.manifest at the manifest.yaml file")
     if not path.exists():
         raise InputError(path, "raw-data manifest not found", "create it with `synthetic: true|false` (see config/README.md)")
+    from crfm.data.config import find_duplicate_key
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8-sig")
+        dup = find_duplicate_key(text)
+        data = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the manifest as UTF-8") from None
+    except yaml.YAMLError as exc:
         raise InputError(path, f"not valid YAML ({' '.join(str(exc).split())[:300]})", "fix the manifest's YAML") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror})", "check the path and its permissions") from None
+    if dup:
+        key, line1, line2 = dup
+        raise InputError(
+            path,
+            f"the key '{key}' is given twice; YAML would silently keep only the last value (a manifest must say once whether the data are synthetic)",
+            "delete one of the two entries",
+            rows=[line1, line2] if line1 else None,
+        )
     if not isinstance(data, dict) or not isinstance(data.get("synthetic"), bool):
         raise InputError(path, "the manifest needs a key `synthetic: true` or `synthetic: false`", "add the key")
     return data
@@ -64,7 +80,7 @@ def check_file(manifest: dict, manifest_path, data_path) -> None:
     """If the manifest lists ``data_path``'s name, its sha256 must match."""
     name = Path(data_path).name
     expected = (manifest.get("files") or {}).get(name)
-    if expected and Path(data_path).is_file() and sha256_file(data_path) != expected:
+    if expected is not None and Path(data_path).is_file() and sha256_file(data_path) != str(expected).strip().lower():
         raise InputError(
             data_path,
             f"the file differs from the one recorded in the manifest {manifest_path}",

@@ -78,6 +78,8 @@ class ZipLimits:
 
 
 DEFAULT_LIMITS = ZipLimits()
+#: deepest code hierarchy a CodeBook may have (QDA software exports a handful of levels)
+MAX_CODE_DEPTH = 100
 
 
 class QDPXContents(NamedTuple):
@@ -257,6 +259,8 @@ def _desc(el) -> str | None:
 def read_qdpx(path, *, limits: ZipLimits = DEFAULT_LIMITS) -> QDPXContents:
     """Read a REFI-QDA .qdpx export into the segments table and a table of the codes it defines."""
     path = Path(path)
+    if path.is_dir():
+        raise _err(path, "is a directory, not a .qdpx file", "point study1.qdpx at the exported .qdpx file")
     if not path.is_file():
         raise _err(path, "the file does not exist", "check study1.qdpx in the configuration")
     size = path.stat().st_size
@@ -330,25 +334,32 @@ def _interpret(path: Path, root, read_text) -> QDPXContents:
     codes: dict[str, str] = {}
     code_rows = []
 
-    def walk(parent_el, parent_name):
-        for c in parent_el.iterfind(f"{_Q}Code"):
-            g, name = _guid(c.get("guid")), c.get("name")
-            if not g or not name:
-                raise _err(path, f"a Code (guid '{c.get('guid')}') has no guid or no name", "name every code")
-            if name in codes.values():
-                raise _err(
-                    path,
-                    f"the code name '{name}' is defined more than once in the CodeBook",
-                    "give every code a unique name (the name is the code ID used in the analysis)",
-                )
-            codes[g] = name
-            code_rows.append(
-                (name, _desc(c), parent_name, (c.get("isCodable") or "true").strip().lower() in ("true", "1"))
+    # Depth-first, in document order, without recursion: a hostile export can nest codes deeper than
+    # Python's stack.
+    todo = [(c, None, 1) for codes_el in root.iterfind(f"{_Q}CodeBook/{_Q}Codes") for c in codes_el.iterfind(f"{_Q}Code")]
+    todo.reverse()
+    names: set[str] = set()
+    while todo:
+        c, parent_name, depth = todo.pop()
+        if depth > MAX_CODE_DEPTH:
+            raise _err(
+                path,
+                f"the CodeBook nests codes more than {MAX_CODE_DEPTH} levels deep (code '{c.get('name')}')",
+                "flatten the code hierarchy in the QDA software and export again",
             )
-            walk(c, name)
-
-    for codes_el in root.iterfind(f"{_Q}CodeBook/{_Q}Codes"):
-        walk(codes_el, None)
+        g, name = _guid(c.get("guid")), c.get("name")
+        if not g or not name:
+            raise _err(path, f"a Code (guid '{c.get('guid')}') has no guid or no name", "name every code")
+        if name in names:
+            raise _err(
+                path,
+                f"the code name '{name}' is defined more than once in the CodeBook",
+                "give every code a unique name (the name is the code ID used in the analysis)",
+            )
+        names.add(name)
+        codes[g] = name
+        code_rows.append((name, _desc(c), parent_name, (c.get("isCodable") or "true").strip().lower() in ("true", "1")))
+        todo.extend((child, name, depth + 1) for child in reversed(c.findall(f"{_Q}Code")))
     # sources -----------------------------------------------------------------------------------
     rows = []
     sources_el = root.find(f"{_Q}Sources")

@@ -14,6 +14,7 @@ skiprows=<number of '#' lines>)``). Floats are written with 10 significant digit
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from dataclasses import dataclass
@@ -71,8 +72,18 @@ def write_table(df: pd.DataFrame, path, *, synthetic: bool, index: bool = False,
         buf.write(line + "\n")
     for note in [notes] if isinstance(notes, str) else notes:
         buf.write("# note: " + _one_line(note) + "\n")
-    df.to_csv(buf, index=index, float_format=FLOAT_FORMAT, lineterminator="\n")
+    # The csv writer quotes a cell holding a comma, a quote or '\n', but not one holding a bare '\r',
+    # which every reader takes for a line break: such a table is written with every cell quoted.
+    quoting = csv.QUOTE_ALL if _has_bare_cr(df, index) else csv.QUOTE_MINIMAL
+    df.to_csv(buf, index=index, float_format=FLOAT_FORMAT, lineterminator="\n", quoting=quoting)
     path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _has_bare_cr(df: pd.DataFrame, index: bool) -> bool:
+    def any_cr(values) -> bool:
+        return any(isinstance(v, str) and "\r" in v for v in values)
+
+    return any_cr(map(str, df.columns)) or any(any_cr(df[c]) for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])) or (index and any_cr(df.index))
 
 
 def _comments(path) -> list[str]:

@@ -188,8 +188,12 @@ _TEX_RE = re.compile("|".join(re.escape(k) for k in sorted({**_TEX_SPECIAL, **_T
 
 
 def _tex_safe_char(c: str) -> bool:
-    # Latin-1 and Latin Extended-A are set up by LaTeX's utf8 input encoding with T1 font encoding.
-    return ord(c) < 0x180
+    # Latin-1 and Latin Extended-A are set up by LaTeX's utf8 input encoding with T1 font encoding;
+    # control characters (C0 but tab and line breaks, DEL, C1) are not text at all.
+    o = ord(c)
+    if o < 0x20:
+        return c in "\t\n\r"
+    return o < 0x7F or 0xA0 <= o < 0x180
 
 
 def escape_latex(s) -> str:

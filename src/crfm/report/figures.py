@@ -5,11 +5,14 @@ one is given (otherwise on a new figure of the function's default size) and retu
 here writes files: the workflow scripts save with :func:`save_figure`, which writes PNG and PDF without
 timestamps (byte-identical reruns) and watermarks figures of synthetic data.
 
-One style for all figures: headless Agg backend, the rcParams below.
+One style for all figures: headless Agg backend, the rcParams below. Text is never read as mathtext
+(``text.parse_math: False``): labels come from the user's codebook and config, and a '$' in them
+("$5 to $10") is a dollar sign, not the start of a formula.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -43,6 +46,7 @@ plt.rcParams.update(
         "axes.spines.right": False,
         "svg.hashsalt": "crfm",
         "pdf.compression": 6,
+        "text.parse_math": False,
     }
 )
 
@@ -61,10 +65,15 @@ __all__ = [
 ]
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def user_text(s) -> str:
     """Every text that comes from the user's config or codebook goes through here before matplotlib
-    sees it (the one place to make such text safe for matplotlib)."""
-    return str(s)
+    sees it (the one place to make such text safe for matplotlib). Mathtext is off for every text
+    (``text.parse_math`` above), so '$' and '\\' are drawn as typed; control characters (refused by the
+    data contract and the config check already) are dropped, tab and line break kept."""
+    return _CONTROL.sub("", str(s))
 
 
 def _axes(ax, figsize):

@@ -90,6 +90,8 @@ def validate_settings(config: Mapping) -> dict:
         "codebook": s1["codebook"],
         "qdpx": s1.get("qdpx"),
         "source": s1.get("source", "segments"),
+        "primary_coder": s1["primary_coder"],
+        "agreement": reliability_settings(config) is not None,
         "manifest": config["data"]["manifest"],
         "dimensions": list(config["second_order"]["dimensions"]),
         "measurement": [{"construct": c["construct"], "scale": c["scale"], "items": [{"id": i["id"]} for i in c["items"]]} for c in _pool(config)],
@@ -147,9 +149,18 @@ def qdpx_sheet(path) -> Sheet:
     'line' of a segment is its position in the export, counting a header as line 1)."""
     from crfm.data.qdpx import read_qdpx
 
-    segs = read_qdpx(path).segments
+    contents = read_qdpx(path)
+    segs = contents.segments
+    if segs.empty:
+        raise InputError(
+            path,
+            f"the export holds no coded segment (its CodeBook defines {len(contents.codes)} code(s), but no text "
+            "selection carries a Coding)",
+            "code the interview transcripts in the QDA software and export the project again with its codings "
+            "(REFI-QDA Project, .qdpx)",
+        )
     segs = segs.astype(object).where(segs.notna(), "")
-    return Sheet(str(path), segs, np.arange(2, len(segs) + 2))
+    return Sheet(str(path), segs, np.arange(2, len(segs) + 2), header_line=1)
 
 
 @dataclass
@@ -175,8 +186,36 @@ def validate(settings: Mapping) -> Study1ValidationResult:
     check_file(manifest, manifest_path, source)
     sheet = qdpx_sheet(source) if settings["source"] == "qdpx" else read_sheet(source)
     segments = validate_segments(sheet, interviews, codebook, settings["rating"])
+    coder = settings["primary_coder"]
+    if coder not in set(segments["coder"]):
+        coders = sorted(set(segments["coder"]))
+        raise InputError(
+            source,
+            f"the primary coder '{coder}' (config study1.primary_coder) coded no segment; the coders found are {coders[:10]}",
+            f"set study1.primary_coder to the coder who coded every interview (one of {coders[:10]}), or correct the coder column",
+            column="coder",
+        )
+    if settings.get("agreement"):
+        _check_double_coding(segments, source)
     raw = [settings["codebook"], settings["interviews"], source]
     return Study1ValidationResult(interviews, segments, codebook, raw_inputs_synthetic(manifest_path, raw))
+
+
+def _check_double_coding(segments: pd.DataFrame, source) -> None:
+    """Inter-coder agreement needs two coders who coded some segment both: checked here, once, so the
+    coding summary and the .qdpx cross-check never report it differently."""
+    coders = sorted(set(segments["coder"]))
+    fix = "add the second coder's codings of the double-coded segments (same segment_id), or set study1.reliability: false"
+    if len(coders) < 2:
+        raise InputError(source, f"only one coder ({', '.join(map(repr, coders))}) coded the segments; inter-coder agreement needs segments coded by two coders", fix, column="coder")
+    per_segment = segments.groupby("segment_id")["coder"].nunique()
+    if not (per_segment >= 2).any():
+        raise InputError(
+            source,
+            f"the coders ({', '.join(map(repr, coders[:10]))}) share no segment: no segment_id is coded by two coders, so agreement cannot be computed",
+            fix,
+            column="segment_id",
+        )
 
 
 # --- coding summary -----------------------------------------------------------------------------------

@@ -120,7 +120,15 @@ def _check_controls(analysed: pd.DataFrame, settings: Mapping, path) -> None:
         return
     data = analysed[controls].dropna()
     if data.empty:
-        raise InputError(path, f"no analysed respondent has every control ({', '.join(controls)}) answered", "fill in the controls or drop one from the config", column=controls[0])
+        answered = {c: int(analysed[c].notna().sum()) for c in controls}
+        fewest = min(controls, key=lambda c: answered[c])
+        raise InputError(
+            path,
+            f"no analysed respondent has every control ({', '.join(controls)}) answered; answered per control: "
+            + ", ".join(f"{c} {n}" for c, n in answered.items()),
+            f"fill in the controls (first '{fewest}') or drop one from {settings['study']}.controls",
+            column=fewest,
+        )
     try:
         check_predictors(data, controls)
     except AnalysisError as exc:
