@@ -22,9 +22,16 @@ scattergather:
 include: "workflow/rules/common.smk"
 
 
-# Under a cluster executor these run on the submit host, not as SLURM jobs: they only read tables
-# and write documents in a few seconds, and a SLURM job would cost more in start-up and polling.
+# Under a cluster executor these run on the submit host, not as SLURM jobs: each takes a second or
+# two (checking the raw sheets, building the analysis frame, gathering shards, writing documents),
+# less than a SLURM job costs in start-up and status polling.
 localrules:
+    study1_validate,
+    study2_validate,
+    study3_validate,
+    study3_measurement,
+    study3_bootstrap_ci,
+    study3_hypotheses,
     design_summary,
     appendix_numbers,
     appendix_tables,

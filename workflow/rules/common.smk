@@ -8,18 +8,23 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from crfm.data.config import check_config_files  # noqa: E402
 from crfm.errors import ConfigError  # noqa: E402
 
-try:
-    # Snakemake merges config/config.yaml and every --configfile keeping the last of a key given twice
-    # without a word: each file is read again, strictly, first.
-    check_config_files([*workflow.configfiles, *(workflow.overwrite_configfiles or [])])
-    from crfm.workflow import check_workflow_config
+# The whole check runs in the Snakemake that plans the run; a job's own Snakemake (a cluster job, a
+# group member) reads the same, already checked config and skips it (a second or so per job).
+if workflow.is_main_process:
+    try:
+        # Snakemake merges config/config.yaml and every --configfile keeping the last of a key given
+        # twice without a word: each file is read again, strictly, first.
+        check_config_files(
+            [*workflow.configfiles, *(workflow.overwrite_configfiles or [])]
+        )
+        from crfm.workflow import check_workflow_config
 
-    MODEL = check_workflow_config(
-        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
-    )
-except ConfigError as exc:
-    # One line naming the key and the fix; no traceback into the rules files.
-    sys.exit(f"ConfigError: {exc}")
+        check_workflow_config(
+            config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+        )
+    except ConfigError as exc:
+        # One line naming the key and the fix; no traceback into the rules files.
+        sys.exit(f"ConfigError: {exc}")
 
 from crfm.data.manifest import SHIPPED_MANIFEST  # noqa: E402
 from crfm.studies import needed_studies, registry  # noqa: E402
