@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
+from crfm.data.tables import SYNTHETIC_NOTE, write_table
 from crfm.report.appendix import (
     Num,
     build_context,
@@ -25,7 +26,6 @@ from crfm.report.appendix import (
     tex_env,
     wrap_numbers,
 )
-from crfm.data.tables import SYNTHETIC_NOTE, write_table
 from crfm.report.render import render_tables
 
 TEMPLATES = ROOT / "workflow/templates"

@@ -23,7 +23,7 @@ import pytest
 
 from conftest import ROOT, copy_workflow, snakemake
 from crfm.report.labels import INTERNAL_NAMES
-from test_appendix_workflow import need, pdf_text, squash
+from test_appendix_workflow import need, pdf_text
 
 PROBE = """
 <script>
@@ -184,7 +184,7 @@ def test_the_fallback_engine_makes_the_pdf_without_tex(run, tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     shutil.copytree(results(run), wf / "results/default")
     env_runs = []
-    for k in range(2):
+    for _k in range(2):
         (wf / "results/default/appendix/appendix.pdf").unlink(missing_ok=True)
         env = {k2: v for k2, v in os.environ.items()}
         env["CRFM_PDF_ENGINE"] = "xhtml2pdf"

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from crfm.errors import AnalysisError
 from crfm.stats.bootstrap import (
     bca_interval,
     bootstrap_ci,
@@ -19,7 +20,6 @@ from crfm.stats.bootstrap import (
     shard_ranges,
     to_wide,
 )
-from crfm.errors import AnalysisError
 
 
 def stat_mean_median(d: pd.DataFrame) -> dict:

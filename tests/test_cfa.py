@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crfm.stats import cfa
-from crfm.errors import AnalysisError
-from crfm.stats.psychometrics import ave, composite_reliability
-
 from conftest import HS_ITEMS as ITEMS  # noqa: E402
 from conftest import HS_MODEL  # noqa: E402
+from crfm.errors import AnalysisError
+from crfm.stats import cfa
+from crfm.stats.psychometrics import ave, composite_reliability
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from crfm.stats.cmv import adjust_correlation, adjusted_t_test, marker_adjustment, marker_adjustment_from_corr
 from crfm.errors import AnalysisError
+from crfm.stats.cmv import adjust_correlation, adjusted_t_test, marker_adjustment, marker_adjustment_from_corr
 
 
 def test_hand_worked_single_correlation():

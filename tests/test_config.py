@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 
 from conftest import CONFIG, SCHEMA
 from crfm.data.config import ConfigError, load_yaml

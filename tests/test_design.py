@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from conftest import copy_workflow, snakemake
-from crfm.studies import design
 from crfm.errors import AnalysisError
+from crfm.studies import design
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crfm.stats import efa as E
 from crfm.errors import AnalysisError
+from crfm.stats import efa as E
 
 DATA = Path(__file__).parent / "data"
 ITEMS = [f"x{i}" for i in range(1, 10)]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import copy_workflow, snakemake
 
 TOY_STUDY = '''\

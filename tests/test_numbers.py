@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from crfm.report.numbers import NumberBook, collect_numbers, write_numbers
 from crfm.data.tables import write_table
+from crfm.report.numbers import NumberBook, collect_numbers, write_numbers
 
 DICT_METHODS = set(dir(dict))
 

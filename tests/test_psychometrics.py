@@ -3,17 +3,15 @@ lavaan_hs1939.json, tests/reference/psych/), scipy / scikit-learn implementation
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from crfm.stats import psychometrics as ps
-from crfm.errors import AnalysisError
-
 from conftest import HS_ITEMS as ITEMS  # noqa: E402
 from conftest import HS_MODEL  # noqa: E402
+from crfm.errors import AnalysisError
+from crfm.stats import psychometrics as ps
 
 
 def _pair(ref_dict: dict, a: str, b: str) -> float:
@@ -107,7 +105,7 @@ def test_item_analysis_against_direct_computation(hs):
         assert t.loc[it, "sd"] == pytest.approx(np.std(s, ddof=1))
         assert t.loc[it, "skewness"] == pytest.approx(stats.skew(s, bias=False))
         assert t.loc[it, "kurtosis_excess"] == pytest.approx(stats.kurtosis(s, fisher=True, bias=False))
-    for c, items in HS_MODEL.items():
+    for _c, items in HS_MODEL.items():
         cc = d[items].dropna()
         for it in items:
             rest = [j for j in items if j != it]

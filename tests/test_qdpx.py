@@ -10,7 +10,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crfm.errors import InputError
 from crfm.data.qdpx import (
     NS,
     ZipLimits,
@@ -18,6 +17,7 @@ from crfm.data.qdpx import (
     read_qdpx,
     write_qdpx,
 )
+from crfm.errors import InputError
 
 DATA = Path(__file__).parent / "data" / "qdpx"
 
@@ -137,7 +137,7 @@ def test_write_is_byte_deterministic_and_order_independent(tmp_path, segments, c
         assert all(i.filename == "project.qde" or i.filename.startswith("sources/") for i in infos)
         xml = zf.read("project.qde").decode("utf-8")
     assert f'guid="{guid_for("code", "P_WEB")}"' in xml
-    assert f'name="C2"' in xml and 'xmlns="urn:QDA-XML:project:1.0"' in xml
+    assert 'name="C2"' in xml and 'xmlns="urn:QDA-XML:project:1.0"' in xml
 
 
 def test_written_project_follows_schema_structure(tmp_path, segments, codebook):

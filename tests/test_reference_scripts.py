@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT
 
 IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")

@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from crfm.report.apa import MINUS, MISSING
 from crfm.data.tables import SYNTHETIC_NOTE, write_table
+from crfm.report.apa import MINUS, MISSING
 from crfm.report.render import build_table, load_table, number_tables, render_tables, to_html, to_latex
-from crfm.report.specs import all_figures, all_tables
 
 HOSTILE = '<script>alert("x")</script> & 100% #1 _u_ {b} \\ ~'
 

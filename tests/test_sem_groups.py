@@ -6,7 +6,6 @@ Measured when written: estimates <= 2e-5, SEs <= 2e-5, chi2 <= 1e-8, Satorra-Ben
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from _sem_ref import compare, compare_r2, data, load

@@ -124,7 +124,7 @@ def test_rule_all_under_slurm_matches_a_local_run(cluster, local_run, tmp_path):
     shards = len(list((wf / "results/default/design").glob("shard_*.csv")))
     boot = len(list((wf / "results/default/study3/bootstrap").glob("shard_*.csv")))
     assert len(submitted) == 5 + boot + shards, submitted
-    for jobid, log in submitted.items():
+    for _jobid, log in submitted.items():
         text = Path(log).read_text()  # kept by slurm-keep-successful-logs
         assert f"Host: {cluster.node}" in text, text[-2000:]
     if cluster.accounting:

@@ -6,8 +6,8 @@ import pandas as pd
 import yaml
 
 from conftest import ROOT
-from crfm.data.tables import SYNTHETIC_NOTE
 from crfm.data.synth import FILES, generate
+from crfm.data.tables import SYNTHETIC_NOTE
 
 
 def test_regenerating_gives_the_shipped_bytes(tmp_path, config_and_model):

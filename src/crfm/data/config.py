@@ -37,7 +37,7 @@ def load_yaml(path) -> dict:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), f"not valid YAML ({' '.join(str(exc).split())})", "fix the YAML syntax at the position shown")
+        raise ConfigError(str(path), f"not valid YAML ({' '.join(str(exc).split())})", "fix the YAML syntax at the position shown") from None
     if not isinstance(data, dict):
         raise ConfigError(str(path), "the file does not hold a mapping of keys", "write `key: value` pairs")
     return data
@@ -189,7 +189,7 @@ class MeasurementModel:
     second_order: dict | None  # {'factor', 'label', 'dimensions'} or None
 
     @classmethod
-    def from_config(cls, config: dict) -> "MeasurementModel":
+    def from_config(cls, config: dict) -> MeasurementModel:
         cons = {}
         for c in config["measurement"]:
             scale = c["scale"]

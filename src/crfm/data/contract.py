@@ -320,7 +320,7 @@ class SurveySpec:
     attention_column: str | None = None
 
     @classmethod
-    def from_config(cls, study_cfg: dict, items: list[str]) -> "SurveySpec":
+    def from_config(cls, study_cfg: dict, items: list[str]) -> SurveySpec:
         ac = (study_cfg.get("exclusions") or {}).get("attention_check")
         return cls(
             id_column=study_cfg["id_column"],

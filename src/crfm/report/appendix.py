@@ -29,8 +29,8 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token
 from markupsafe import Markup, escape
 
-from crfm.report.apa import TexMarkup, escape_latex, tex_finalize
 from crfm.data.tables import SYNTHETIC_NOTE
+from crfm.report.apa import TexMarkup, escape_latex, tex_finalize
 from crfm.report.bib import Bibliography, software_citations
 from crfm.report.labels import Labels
 from crfm.report.mathtext import Math

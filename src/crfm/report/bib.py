@@ -246,7 +246,7 @@ class Bibliography:
         self.entries = entries
 
     @classmethod
-    def load(cls, path) -> "Bibliography":
+    def load(cls, path) -> Bibliography:
         p = Path(path)
         return cls(dict(_load(str(p.resolve()), p.stat().st_mtime)))
 

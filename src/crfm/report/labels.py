@@ -95,7 +95,7 @@ class Labels:
     id_columns: dict = field(default_factory=dict)  # id column -> header
 
     @classmethod
-    def from_config(cls, config: Mapping | None) -> "Labels":
+    def from_config(cls, config: Mapping | None) -> Labels:
         config = config or {}
         out = cls()
         for c in config.get("measurement") or []:

@@ -284,7 +284,7 @@ def _apply(parts: tuple, pattern: re.Pattern, repl) -> tuple:
         for m in pattern.finditer(part):
             if m.start() > pos:
                 out.append(part[pos : m.start()])
-            markup = repl(m) if callable(repl) else re.sub(r"\\(\d)", lambda g: m.group(int(g.group(1))) or "", repl)
+            markup = repl(m) if callable(repl) else re.sub(r"\\(\d)", lambda g, m=m: m.group(int(g.group(1))) or "", repl)
             out.extend(parse_markup(markup))
             pos = m.end()
         if pos < len(part):

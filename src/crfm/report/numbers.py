@@ -16,8 +16,8 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-from crfm.report.apa import fmt_ci, fmt_value, p_relation
 from crfm.data.tables import SYNTHETIC_NOTE, read_table, table_header
+from crfm.report.apa import fmt_ci, fmt_value, p_relation
 
 
 def _plain(v):

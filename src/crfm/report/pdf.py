@@ -87,7 +87,7 @@ def typeset_tex(tex_path, out_pdf, engine: Engine, *, figures_dir) -> int:
             r"\def\crfmPdfEngine{" + banner + r"}\input{appendix.tex}",
         ]
         previous, passes = None, 0
-        for passes in range(1, MAX_PASSES + 1):
+        for passes in range(1, MAX_PASSES + 1):  # noqa: B007 (passes is reported after the loop)
             res = subprocess.run(cmd, cwd=work, env=tex_env(), capture_output=True, text=True, errors="replace", timeout=600)
             if res.returncode != 0:
                 errors = [line for line in res.stdout.splitlines() if line.startswith(("!", "./appendix.tex:"))]

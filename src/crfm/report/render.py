@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup, escape
 
+from crfm.data.tables import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_header, table_notes
 from crfm.report.apa import (
     escape_latex,
     fmt_ci,
@@ -25,7 +26,6 @@ from crfm.report.apa import (
     label_plain,
     label_tex,
 )
-from crfm.data.tables import SYNTHETIC_NOTE, is_synthetic_table, read_table, table_header, table_notes
 from crfm.report.labels import Labels
 from crfm.report.mathtext import Rich, rich_note
 from crfm.report.specs import Col, TableSpec, all_tables, infer_col, item_number, order_key, spec_for, study_of

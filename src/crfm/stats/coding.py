@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crfm.errors import AnalysisError, InputError
+from crfm.errors import InputError
 
 SEGMENT_COLUMNS = ("segment_id", "coder", "code")
 KIND_ORDER = {"practice": 0, "function": 1}

@@ -607,7 +607,7 @@ def gpa(
         G = -(L.T @ Gq @ Ti).T
     s = np.inf
     it = 0
-    for it in range(max_iter + 1):
+    for it in range(max_iter + 1):  # noqa: B007 (it is the iteration count after the loop)
         if ortho:
             M = T.T @ G
             Gp = G - T @ ((M + M.T) / 2.0)
@@ -668,7 +668,7 @@ def varimax(loadings, *, normalize: bool = True, tol: float = 1e-5, max_iter: in
     d = 0.0
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is the iteration count after the loop)
         z = x @ T
         B = x.T @ (z**3 - z * (np.sum(z**2, axis=0) / p))
         U, sv, Vt = np.linalg.svd(B)
@@ -702,7 +702,6 @@ def promax(
     Kaiser-normalises in both cases."""
     what = "rotation promax"
     a = _check_loadings(loadings, what)
-    k = a.shape[1]
     w = _row_norms(a, what) if normalize else None
     x = a / w[:, None] if w is not None else a
     vm = varimax(x, normalize=True, tol=tol, max_iter=max_iter)

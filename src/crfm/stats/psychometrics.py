@@ -82,7 +82,7 @@ class ItemMoments:
         d = np.sqrt(np.diag(self.cov.to_numpy(dtype=float)))
         return self.cov / np.outer(d, d)
 
-    def subset(self, items: Sequence[str]) -> "ItemMoments":
+    def subset(self, items: Sequence[str]) -> ItemMoments:
         items = list(items)
         absent = [i for i in items if i not in self.cov.index]
         if absent:

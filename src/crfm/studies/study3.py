@@ -307,7 +307,6 @@ def measurement(df: pd.DataFrame, config: Mapping, model, retained: dict[str, li
     Fornell-Larcker on the latent correlations, descriptives and correlations of the composites, and
     the Lindell-Whitney marker-variable adjustment."""
     from crfm.stats import psychometrics as pm
-    from crfm.stats import sem
     from crfm.stats.cfa import fit_cfa
     from crfm.stats.cmv import marker_adjustment
 

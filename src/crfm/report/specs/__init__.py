@@ -10,7 +10,7 @@ module merges them in registry order; nothing here lists a study by name.
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import ModuleType
 
 from crfm.report.specs.common import Col, TableSpec, ci, default_title, infer_col
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def spec_module(study_id: str) -> ModuleType:
     try:
         return importlib.import_module(f"{__name__}.{study_id}")

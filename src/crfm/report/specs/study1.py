@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crfm.data.tables import read_table
-from crfm.report.numbers import NumberBook, source, load_json
+from crfm.report.numbers import NumberBook, load_json, source
 from crfm.report.specs.common import RELIABILITY_STATS, Col, TableSpec, ci
 
 PREFIX = "1"

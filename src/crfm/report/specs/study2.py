@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from crfm.data.tables import read_table
 import pandas as pd
 
-from crfm.report.numbers import estimation_numbers, NumberBook, column_max, fit_numbers, flow_numbers, reliability_numbers, source, load_json
+from crfm.data.tables import read_table
+from crfm.report.numbers import (
+    NumberBook,
+    column_max,
+    estimation_numbers,
+    fit_numbers,
+    flow_numbers,
+    load_json,
+    reliability_numbers,
+    source,
+)
 from crfm.report.specs.common import (
-    INVARIANCE,
-    MODINDICES,
-    Col,
     EXCLUSIONS_COLS,
     FIT,
     FIT_NOTE,
     FLOW,
+    INVARIANCE,
     LOADINGS,
     MODEL_NAMES,
+    MODINDICES,
     RELIABILITY,
     SECOND_ORDER,
+    Col,
     TableSpec,
     ci,
 )

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from crfm.data.tables import read_table
-from crfm.report.numbers import estimation_numbers, NumberBook, coef_numbers, column_max, fit_numbers, flow_numbers, reliability_numbers, row_where, source
+from crfm.report.numbers import (
+    NumberBook,
+    coef_numbers,
+    column_max,
+    estimation_numbers,
+    fit_numbers,
+    flow_numbers,
+    reliability_numbers,
+    row_where,
+    source,
+)
 from crfm.report.specs.common import (
-    COEFS,
     COEF_NOTE,
-    Col,
+    COEFS,
     EXCLUSIONS_COLS,
     FIT,
     FIT_NOTE,
@@ -17,6 +26,7 @@ from crfm.report.specs.common import (
     RELIABILITY,
     SECOND_ORDER,
     SUMMARY,
+    Col,
     TableSpec,
     ci,
 )

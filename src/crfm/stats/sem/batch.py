@@ -289,7 +289,7 @@ def fit_ml_batch(model, S: np.ndarray, n: int, *, std_lv: bool = False, max_iter
     failed[act[~okpd]] = True
     G_, I_ = np.zeros((R, q)), np.zeros((R, q, q))
     G_[act], I_[act] = g, I
-    for it in range(max_iter):
+    for _it in range(max_iter):
         act = np.nonzero(~done & ~failed)[0]
         if not len(act):
             break

@@ -291,7 +291,6 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
 
 
 def _check_pd(cov: np.ndarray, ov: list[str], where: str, em: bool) -> None:
-    p = cov.shape[0]
     sd = np.sqrt(np.diag(cov))
     R = cov / np.outer(sd, sd)
     ev, vec = np.linalg.eigh(R)

@@ -203,7 +203,7 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
         # baseline Yuan-Bentler factor
         trb = 0.0
         EB_blocks = []
-        for g, (gd, (SigB, muB, DB)) in enumerate(zip(prob.groups, base)):
+        for gd, (SigB, muB, DB) in zip(prob.groups, base):
             A1, _ = rb.moment_space(prob, gd, SigB, muB)
             fg = gd.n / N
             EB_blocks.append(fg * DB.T @ A1 @ DB)

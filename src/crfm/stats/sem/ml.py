@@ -111,7 +111,7 @@ class Problem:
         grad = np.zeros(q)
         info = np.zeros((q, q)) if want_info else None
         ll_tot = 0.0
-        for g, (gd, (Sigma, mu, E, S, al, A)) in enumerate(zip(self.groups, imp)):
+        for g, (gd, (Sigma, mu, E, S, al, _A)) in enumerate(zip(self.groups, imp)):
             out = _grad_group(self.c.p, gd, Sigma, mu, self, want_info)
             if out is None:
                 return None
@@ -156,7 +156,7 @@ class Problem:
         H = np.zeros((q, q))
         grad = np.zeros(q)
         ll_tot = 0.0
-        for g, (gd, (Sigma, mu, E, S, al, A)) in enumerate(zip(self.groups, imp)):
+        for g, (gd, (Sigma, mu, E, S, al, _A)) in enumerate(zip(self.groups, imp)):
             out = _grad_group(self.c.p, gd, Sigma, mu, self, want_info=False, want_hess=True)
             if out is None:
                 return None
@@ -174,7 +174,7 @@ class Problem:
         """Per group (B1_g in moment space, Delta_g): casewise-score cross products / n_g."""
         imp, vals = self.implied(theta)
         out = []
-        for g, (gd, (Sigma, mu, E, S, al, A)) in enumerate(zip(self.groups, imp)):
+        for g, (gd, (Sigma, mu, E, S, al, _A)) in enumerate(zip(self.groups, imp)):
             if structured:
                 Sig, m = Sigma, (mu if mu is not None else None)
             else:

@@ -47,7 +47,7 @@ class Model:
         self.statements: tuple[Statement, ...] = tuple(parse_syntax(syntax))
 
     @classmethod
-    def from_syntax(cls, text: str) -> "Model":
+    def from_syntax(cls, text: str) -> Model:
         return cls(text)
 
     def __hash__(self) -> int:
@@ -130,9 +130,6 @@ class Compiled:
         """Delta_g: d(mu, vech Sigma)/d theta' (mean rows first when there is a mean structure)."""
         if E is None:
             _, _, E, S, al, _ = self.implied(g, vals)
-        p = self.p
-        Ef = E[:p]
-        M = E @ S @ Ef.T  # (m, p)
         rows = self.g_rows[g]
         J = self.jac_rows(E, S, al, rows["A_free"][1:], rows["S_free"][1:], rows["al_free"][1])
         return J.T @ self.g_P[g]

@@ -38,7 +38,7 @@ def modindices(res, minimum: float = 0.0) -> pd.DataFrame:
     ov = [v for v in comp.ov if v not in xs]
     I22 = np.zeros((q, q))
     per_group = []
-    for g, (gd, (Sigma, mu, E, S, al, A)) in enumerate(zip(prob.groups, imp)):
+    for g, (gd, (Sigma, mu, E, S, al, _A)) in enumerate(zip(prob.groups, imp)):
         out = _grad_group(comp.p, gd, Sigma, mu, prob, want_info=True)
         if out is None:
             raise AnalysisError("modification indices: the implied covariance matrix is not positive definite")
@@ -71,10 +71,10 @@ def modindices(res, minimum: float = 0.0) -> pd.DataFrame:
         return pd.DataFrame(columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_lv", "sepc_all"])
     I22inv = np.linalg.inv(I22)
     out_rows = []
-    for g, gd, cand, I11, I12, s, Om, S in per_group:
+    for _g, gd, cand, I11, I12, s, Om, S in per_group:
         V = I11 - np.einsum("iq,qr,ir->i", I12, I22inv, I12)
         sd = np.sqrt(np.clip(np.diag(Om), 0, None))
-        for t, (a, op, b, kind, i, j) in enumerate(cand):
+        for t, (a, op, b, _kind, i, j) in enumerate(cand):
             if V[t] < np.finfo(float).eps ** (1 / 3):
                 continue
             mi = prob.N * s[t] ** 2 / V[t]

@@ -97,7 +97,7 @@ def yb_trace(prob, theta, E_inv, unstructured):
     """sum_g tr(A1^-1 B1) - (n_g/N) tr(B0_g E^-1) (the numerator of the Yuan-Bentler factor)."""
     imp, vals = prob.implied(theta)
     total = 0.0
-    for g, (gd, (Sigma, mu, E, S, al, A)) in enumerate(zip(prob.groups, imp)):
+    for g, (gd, (Sigma, mu, E, S, al, _A)) in enumerate(zip(prob.groups, imp)):
         meanstr = mu is not None
         mask = x_mask(prob, meanstr)
         A1u, B1u = unstructured[g]
@@ -128,7 +128,7 @@ def sandwich(prob, theta, H):
     imp, vals = prob.implied(theta)
     q = prob.c.q
     B0 = np.zeros((q, q))
-    for g, (gd, (Sigma, mu, E, S, al, A)) in enumerate(zip(prob.groups, imp)):
+    for g, (gd, (Sigma, mu, E, S, al, _A)) in enumerate(zip(prob.groups, imp)):
         sc = prob.casewise_scores(gd, Sigma, mu)
         D = prob.c.delta(g, vals, E, S, al)
         Dsc = sc @ D
