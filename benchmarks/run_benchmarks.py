@@ -75,7 +75,16 @@ class Report:
         self.values: dict[str, float] = {}
 
     def add(self, section, metric, value, unit, goal="", detail=""):
-        self.rows.append({"section": section, "metric": metric, "value": round(float(value), 4), "unit": unit, "goal": goal, "detail": detail})
+        self.rows.append(
+            {
+                "section": section,
+                "metric": metric,
+                "value": round(float(value), 4),
+                "unit": unit,
+                "goal": goal,
+                "detail": detail,
+            }
+        )
         self.values[metric] = float(value)
         print(f"[{section:11s}] {metric:62s} {value:12.4g} {unit:9s} {goal:12s} {detail}", flush=True)
 
@@ -94,7 +103,9 @@ def scratch_copy(dest: Path) -> Path:
 def snakemake(workdir: Path, *args: str) -> tuple[float, str]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     t = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True, env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True, env=env
+    )
     elapsed = time.perf_counter() - t
     if res.returncode != 0:
         raise SystemExit(f"snakemake {' '.join(args)} failed in {workdir}:\n{res.stderr[-3000:]}")
@@ -160,7 +171,9 @@ def bench_cold(rep: Report, args, tmp: Path) -> None:
 
     bench = sorted((wf / "results").glob("*/benchmarks/*.tsv"))
     rows = [(p.stem, float(pd.read_csv(p, sep="\t")["s"].iloc[0])) for p in bench]
-    rep.add("cold", "sum of job times (CPU-bound work + start-up)", sum(s for _, s in rows), "s", detail=f"{len(rows)} jobs")
+    rep.add(
+        "cold", "sum of job times (CPU-bound work + start-up)", sum(s for _, s in rows), "s", detail=f"{len(rows)} jobs"
+    )
     for rule, sec in sorted(rows, key=lambda kv: -kv[1])[:12]:
         rep.add("cold", f"job: {rule}", sec, "s")
 
@@ -208,47 +221,93 @@ def bench_design(rep: Report, args, tmp: Path) -> None:
         cell = {"cell": 0, "n": 300, "interaction": 0.15}
         _block_seconds(sim, cell, list(range(200)), seed)  # warm-up
         sec = _block_seconds(sim, cell, list(range(10_000, 10_000 + R)), seed)
-        rep.add("design", "design replications/s/core at n = 300", R / sec, "reps/s", ">= 1,000", "simulation + CFA with fit indices + HC3 regression, 1 thread")
+        rep.add(
+            "design",
+            "design replications/s/core at n = 300",
+            R / sec,
+            "reps/s",
+            ">= 1,000",
+            "simulation + CFA with fit indices + HC3 regression, 1 thread",
+        )
         # cost against replications at n = 300
         per = {}
         for r in (250, 500, 1000, 2000) if not args.quick else (100, 200, 400):
             per[r] = _block_seconds(sim, cell, list(range(20_000, 20_000 + r)), seed) / r
-        rep.add("design", "cost per replication, largest/smallest R (linear = 1)", max(per.values()) / min(per.values()), "x",
-                detail="; ".join(f"R={r}: {1e3 * v:.3f} ms" for r, v in per.items()))
+        rep.add(
+            "design",
+            "cost per replication, largest/smallest R (linear = 1)",
+            max(per.values()) / min(per.values()),
+            "x",
+            detail="; ".join(f"R={r}: {1e3 * v:.3f} ms" for r, v in per.items()),
+        )
         # cost against n
         ns = design_settings_n(config)
         cost = {}
         for n in ns:
             c = {"cell": 0, "n": n, "interaction": 0.15}
-            cost[n] = _block_seconds(sim, c, list(range(30_000, 30_000 + (200 if args.quick else 600))), seed) / (200 if args.quick else 600)
+            cost[n] = _block_seconds(sim, c, list(range(30_000, 30_000 + (200 if args.quick else 600))), seed) / (
+                200 if args.quick else 600
+            )
         import numpy as np
 
         x, y = np.array(list(cost)), np.array(list(cost.values()))
         slope, icpt = np.polyfit(x, y, 1)
         r2 = 1 - np.sum((y - (icpt + slope * x)) ** 2) / np.sum((y - y.mean()) ** 2)
-        rep.add("design", "cost against n: R^2 of a straight line", r2, "", detail="; ".join(f"n={n}: {1e3 * v:.3f} ms" for n, v in cost.items()))
-        rep.add("design", "cost against n: ms per replication per 100 respondents", 1e5 * slope, "ms", detail=f"intercept {1e3 * icpt:.3f} ms")
+        rep.add(
+            "design",
+            "cost against n: R^2 of a straight line",
+            r2,
+            "",
+            detail="; ".join(f"n={n}: {1e3 * v:.3f} ms" for n, v in cost.items()),
+        )
+        rep.add(
+            "design",
+            "cost against n: ms per replication per 100 respondents",
+            1e5 * slope,
+            "ms",
+            detail=f"intercept {1e3 * icpt:.3f} ms",
+        )
     # whole grid, one process then two
     ctx = mp.get_context("spawn")
     with ctx.Pool(1) as pool:
         pool.map(_warm, [0])
         t = time.perf_counter()
-        (n1, s1), = pool.map(_grid_worker, [(0, 1)])
+        ((n1, s1),) = pool.map(_grid_worker, [(0, 1)])
         wall1 = time.perf_counter() - t
-    rep.add("design", "full grid, 1 process: replications/s (whole grid)", n1 / s1, "reps/s", detail=f"{n1} replications in {wall1:.2f} s")
+    rep.add(
+        "design",
+        "full grid, 1 process: replications/s (whole grid)",
+        n1 / s1,
+        "reps/s",
+        detail=f"{n1} replications in {wall1:.2f} s",
+    )
     rep.values["grid_rate_1"] = n1 / s1
     with ctx.Pool(2) as pool:
         pool.map(_warm, [0, 1])
         t = time.perf_counter()
         parts = pool.map(_grid_worker, [(0, 2), (1, 2)])
         wall2 = time.perf_counter() - t
-    rep.add("design", "full grid, 2 processes: wall", wall2, "s", "<= 15 s", f"{sum(n for n, _ in parts)} replications, shards {parts[0][1]:.2f} s + {parts[1][1]:.2f} s")
+    rep.add(
+        "design",
+        "full grid, 2 processes: wall",
+        wall2,
+        "s",
+        "<= 15 s",
+        f"{sum(n for n, _ in parts)} replications, shards {parts[0][1]:.2f} s + {parts[1][1]:.2f} s",
+    )
     rep.add("design", "speed-up 1 -> 2 cores (full grid)", wall1 / wall2, "x", ">= 1.8")
     # the same through Snakemake, as a user runs it
     wf = scratch_copy(tmp / "design_full")
     (wf / "full.yaml").write_text(json.dumps(FULL))
     sec, _ = snakemake(wf, "design", "--cores", "2", "--configfile", "full.yaml")
-    rep.add("design", "snakemake design --cores 2, design: {size: full}", sec, "s", "<= 15 s", "2 shards + summary, with job start-up")
+    rep.add(
+        "design",
+        "snakemake design --cores 2, design: {size: full}",
+        sec,
+        "s",
+        "<= 15 s",
+        "2 shards + summary, with job start-up",
+    )
 
 
 def design_settings_n(config) -> list[int]:
@@ -260,7 +319,13 @@ def design_settings_n(config) -> list[int]:
 # ----------------------------------------------------------------------------------------- lavaan
 def bench_lavaan(rep: Report, args, tmp: Path) -> None:
     if shutil.which("Rscript") is None:
-        rep.add("lavaan", "lavaan side-by-side skipped", 0, "", detail="Rscript not found (apt-get install r-base-core r-cran-lavaan r-cran-jsonlite)")
+        rep.add(
+            "lavaan",
+            "lavaan side-by-side skipped",
+            0,
+            "",
+            detail="Rscript not found (apt-get install r-base-core r-cran-lavaan r-cran-jsonlite)",
+        )
         return
     import numpy as np
     import pandas as pd
@@ -297,11 +362,26 @@ def bench_lavaan(rep: Report, args, tmp: Path) -> None:
     pd.concat(frames).to_csv(samples, index=False)
     (tmp / "model.lav").write_text(syntax + "\n")
     out = tmp / "lavaan.json"
-    subprocess.run(["Rscript", str(ROOT / "benchmarks/lavaan_design_loop.R"), str(samples), str(tmp / "model.lav"), str(out)], check=True)
+    subprocess.run(
+        ["Rscript", str(ROOT / "benchmarks/lavaan_design_loop.R"), str(samples), str(tmp / "model.lav"), str(out)],
+        check=True,
+    )
     lav = json.loads(out.read_text())
     diff = max(abs(ours[r] - c) / max(1.0, abs(c)) for r, c in zip(lav["replicate"], lav["chisq"], strict=True))
-    rep.add("lavaan", "chi-square, project vs lavaan, largest relative difference", diff, "", detail=f"{lav['fits']} replications, lavaan {lav['lavaan_version']}")
-    rep.add("lavaan", "lavaan cfa() + fitMeasures() per second (sample of every cell)", lav["fits_per_second"], "fits/s", detail=f"{lav['fits']} fits, {per_cell} per cell")
+    rep.add(
+        "lavaan",
+        "chi-square, project vs lavaan, largest relative difference",
+        diff,
+        "",
+        detail=f"{lav['fits']} replications, lavaan {lav['lavaan_version']}",
+    )
+    rep.add(
+        "lavaan",
+        "lavaan cfa() + fitMeasures() per second (sample of every cell)",
+        lav["fits_per_second"],
+        "fits/s",
+        detail=f"{lav['fits']} fits, {per_cell} per cell",
+    )
     rep.add("lavaan", "project batched CFA fits per second (same samples)", lav["fits"] / our_sec, "fits/s")
     grid_rate = rep.values.get("grid_rate_1")
     if grid_rate is None:
@@ -309,8 +389,13 @@ def bench_lavaan(rep: Report, args, tmp: Path) -> None:
             t = time.perf_counter()
             n1 = len(design.run_shard(config, model, 0, 1))
             grid_rate = n1 / (time.perf_counter() - t)
-    rep.add("lavaan", "ratio: project whole-grid replications/s over lavaan fits/s", grid_rate / lav["fits_per_second"], "x",
-            detail="project: simulation + CFA + HC3 regression over all 20,000; lavaan: CFA alone on a sample of every cell")
+    rep.add(
+        "lavaan",
+        "ratio: project whole-grid replications/s over lavaan fits/s",
+        grid_rate / lav["fits_per_second"],
+        "x",
+        detail="project: simulation + CFA + HC3 regression over all 20,000; lavaan: CFA alone on a sample of every cell",
+    )
     # per-n figure
     lav_n = pd.DataFrame({"n": lav["n"], "s": lav["fit_seconds"]}).groupby("n")["s"].mean()
     ours_n = {}
@@ -319,7 +404,13 @@ def bench_lavaan(rep: Report, args, tmp: Path) -> None:
             c = {"cell": 0, "n": n, "interaction": 0.15}
             k = 200 if args.quick else 600
             ours_n[n] = k / _block_seconds(sim, c, list(range(40_000, 40_000 + k)), seed)
-    table = pd.DataFrame({"n": lav_n.index, "lavaan_fits_per_s": 1 / lav_n.to_numpy(), "project_replications_per_s": [ours_n[n] for n in lav_n.index]})
+    table = pd.DataFrame(
+        {
+            "n": lav_n.index,
+            "lavaan_fits_per_s": 1 / lav_n.to_numpy(),
+            "project_replications_per_s": [ours_n[n] for n in lav_n.index],
+        }
+    )
     table["ratio"] = table["project_replications_per_s"] / table["lavaan_fits_per_s"]
     OUT.mkdir(parents=True, exist_ok=True)
     table.to_csv(OUT / "lavaan_side_by_side.csv", index=False)
@@ -335,13 +426,28 @@ def _figure(table, grid_rate, lavaan_rate, version) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 3.8), dpi=150)
     x = range(len(table))
     w = 0.38
-    ax.bar([i - w / 2 for i in x], table["project_replications_per_s"], w, label="crfm-pipeline: full replication (simulate, CFA, HC3)", color="#1f4e79")
-    ax.bar([i + w / 2 for i in x], table["lavaan_fits_per_s"], w, label=f"lavaan {version}: cfa() + fitMeasures()", color="#b0b0b0")
+    ax.bar(
+        [i - w / 2 for i in x],
+        table["project_replications_per_s"],
+        w,
+        label="crfm-pipeline: full replication (simulate, CFA, HC3)",
+        color="#1f4e79",
+    )
+    ax.bar(
+        [i + w / 2 for i in x],
+        table["lavaan_fits_per_s"],
+        w,
+        label=f"lavaan {version}: cfa() + fitMeasures()",
+        color="#b0b0b0",
+    )
     ax.set_yscale("log")
     ax.set_xticks(list(x), [str(n) for n in table["n"]])
     ax.set_xlabel("respondents per sample (n)")
     ax.set_ylabel("per second, one core (log scale)")
-    ax.set_title(f"Design analysis, full grid: {grid_rate:,.0f} vs {lavaan_rate:,.1f} per s ({grid_rate / lavaan_rate:,.0f}x)", fontsize=10)
+    ax.set_title(
+        f"Design analysis, full grid: {grid_rate:,.0f} vs {lavaan_rate:,.1f} per s ({grid_rate / lavaan_rate:,.0f}x)",
+        fontsize=10,
+    )
     ax.legend(fontsize=8, frameon=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -409,7 +515,13 @@ def bench_respondents(rep: Report, args, tmp: Path) -> None:
             os.chdir(cwd)
         (wf / "bench.yaml").write_text(yaml.safe_dump({"population": {"study2": {"n": n}, "study3": {"n": n}}}))
         sec, _ = snakemake(wf, "study2", "study3", "--cores", "2", "--configfile", "bench.yaml")
-        rep.add("respondents", f"studies 2 + 3 with n = {n} respondents", sec, "s", detail="validate -> hypotheses, synthetic data regenerated")
+        rep.add(
+            "respondents",
+            f"studies 2 + 3 with n = {n} respondents",
+            sec,
+            "s",
+            detail="validate -> hypotheses, synthetic data regenerated",
+        )
 
 
 # ------------------------------------------------------------------------------------------ slurm
@@ -445,20 +557,39 @@ def bench_slurm(rep: Report, args, tmp: Path) -> None:
         sec, log = snakemake(wf, "--profile", "profiles/slurm", *extra)
         jobs = len(re.findall(r"has been submitted with SLURM jobid", log))
         status = "squeue" if "SLURM status by squeue" in log else "sacct"
-        rep.add("slurm", f"whole default DAG under SLURM, {variant}", sec, "s", "<= 2x local" if variant == "grouped" else "",
-                f"{jobs} SLURM jobs, status by {status}, {sec / sec_local:.2f}x local")
+        rep.add(
+            "slurm",
+            f"whole default DAG under SLURM, {variant}",
+            sec,
+            "s",
+            "<= 2x local" if variant == "grouped" else "",
+            f"{jobs} SLURM jobs, status by {status}, {sec / sec_local:.2f}x local",
+        )
 
 
 # ------------------------------------------------------------------------------------------- main
-BENCHES = {"startup": bench_startup, "cold": bench_cold, "design": bench_design, "lavaan": bench_lavaan,
-           "estimators": bench_estimators, "respondents": bench_respondents, "slurm": bench_slurm}
+BENCHES = {
+    "startup": bench_startup,
+    "cold": bench_cold,
+    "design": bench_design,
+    "lavaan": bench_lavaan,
+    "estimators": bench_estimators,
+    "respondents": bench_respondents,
+    "slurm": bench_slurm,
+}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller samples everywhere")
-    ap.add_argument("--only", default=",".join(DEFAULT_SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}")
-    ap.add_argument("--slurm-args", default="", help="extra snakemake options for the slurm section (e.g. partition, --slurm-no-account)")
+    ap.add_argument(
+        "--only", default=",".join(DEFAULT_SECTIONS), help=f"comma-separated sections of {', '.join(SECTIONS)}"
+    )
+    ap.add_argument(
+        "--slurm-args",
+        default="",
+        help="extra snakemake options for the slurm section (e.g. partition, --slurm-no-account)",
+    )
     args = ap.parse_args()
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(only) - set(SECTIONS))

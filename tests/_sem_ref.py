@@ -25,17 +25,33 @@ REQUIRED_FIT = 1e-4
 
 # our fit key -> lavaan fitMeasures name
 FIT_NAMES = {
-    "cfi": "cfi", "tli": "tli", "rmsea": "rmsea", "rmsea_ci_lower": "rmsea.ci.lower",
-    "rmsea_ci_upper": "rmsea.ci.upper", "rmsea_pclose": "rmsea.pvalue", "srmr": "srmr",
-    "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled", "rmsea_scaled": "rmsea.scaled",
-    "cfi_robust": "cfi.robust", "tli_robust": "tli.robust", "rmsea_robust": "rmsea.robust",
-    "rmsea_ci_lower_robust": "rmsea.ci.lower.robust", "rmsea_ci_upper_robust": "rmsea.ci.upper.robust",
-    "scaling_factor": "chisq.scaling.factor", "p": "pvalue",
+    "cfi": "cfi",
+    "tli": "tli",
+    "rmsea": "rmsea",
+    "rmsea_ci_lower": "rmsea.ci.lower",
+    "rmsea_ci_upper": "rmsea.ci.upper",
+    "rmsea_pclose": "rmsea.pvalue",
+    "srmr": "srmr",
+    "cfi_scaled": "cfi.scaled",
+    "tli_scaled": "tli.scaled",
+    "rmsea_scaled": "rmsea.scaled",
+    "cfi_robust": "cfi.robust",
+    "tli_robust": "tli.robust",
+    "rmsea_robust": "rmsea.robust",
+    "rmsea_ci_lower_robust": "rmsea.ci.lower.robust",
+    "rmsea_ci_upper_robust": "rmsea.ci.upper.robust",
+    "scaling_factor": "chisq.scaling.factor",
+    "p": "pvalue",
 }
 CHI2_NAMES = {
-    "chi2": "chisq", "baseline_chi2": "baseline.chisq", "chi2_scaled": "chisq.scaled",
-    "baseline_chi2_scaled": "baseline.chisq.scaled", "loglik": "logl", "loglik_unrestricted": "unrestricted.logl",
-    "aic": "aic", "bic": "bic",
+    "chi2": "chisq",
+    "baseline_chi2": "baseline.chisq",
+    "chi2_scaled": "chisq.scaled",
+    "baseline_chi2_scaled": "baseline.chisq.scaled",
+    "loglik": "logl",
+    "loglik_unrestricted": "unrestricted.logl",
+    "aic": "aic",
+    "bic": "bic",
 }
 EXACT_NAMES = {"df": "df", "baseline_df": "baseline.df", "npar": "npar"}
 
@@ -71,13 +87,20 @@ def max_diff(m, col) -> float:
     return float(np.max(np.abs(a[ok] - b[ok]))) if ok.any() else 0.0
 
 
-def compare(res, ref, *, est_tol=REQUIRED_EST, se_tol=REQUIRED_SE, fit_tol=REQUIRED_FIT,
-            chi2_rel=REQUIRED_CHI2_REL, skip_fit=()) -> dict:
+def compare(
+    res, ref, *, est_tol=REQUIRED_EST, se_tol=REQUIRED_SE, fit_tol=REQUIRED_FIT, chi2_rel=REQUIRED_CHI2_REL, skip_fit=()
+) -> dict:
     """Assert the fit agrees with the lavaan reference; return the max differences found."""
     assert res.converged and ref["converged"]
     m = merged_params(res, ref)
     out = {}
-    for col, tol in (("est", est_tol), ("std_lv", est_tol), ("std_all", est_tol), ("se", se_tol), ("std_all_se", se_tol)):
+    for col, tol in (
+        ("est", est_tol),
+        ("std_lv", est_tol),
+        ("std_all", est_tol),
+        ("se", se_tol),
+        ("std_all_se", se_tol),
+    ):
         out[col] = d = max_diff(m, col)
         assert d < tol, f"{col}: max |difference| {d:.3g} >= {tol}"
     fm = ref["fit"]

@@ -84,7 +84,9 @@ def clone_run(src: Path, dest: Path) -> Path:
     return dest
 
 
-def expect_failure(wf: Path, target: str, overrides: dict, fragments, config_path: Path, ignore_case: bool = False, cores: int = 1) -> str:
+def expect_failure(
+    wf: Path, target: str, overrides: dict, fragments, config_path: Path, ignore_case: bool = False, cores: int = 1
+) -> str:
     """Run ``target`` with ``overrides`` merged over the config (written to ``config_path``) on
     ``cores`` cores; the run must fail and its output name every fragment. Returns the output."""
     import yaml

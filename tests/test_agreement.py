@@ -133,9 +133,7 @@ def _random_data(rng, n_coders, n_units, values, p_missing=0.2):
 def test_alpha_own_blocks_match_package_on_random_data(level):
     rng = np.random.default_rng(20170511)
     for _ in range(15):
-        data = _random_data(
-            rng, int(rng.integers(2, 6)), int(rng.integers(5, 40)), np.array([0.0, 1, 2, 4, 7])
-        )
+        data = _random_data(rng, int(rng.integers(2, 6)), int(rng.integers(5, 40)), np.array([0.0, 1, 2, 4, 7]))
         res = krippendorff_alpha(data, level)
         ref = krippendorff.alpha(data, level_of_measurement=level)
         assert res.alpha == pytest.approx(ref, abs=1e-12)
@@ -293,9 +291,7 @@ NEAR = np.array([[0, 0, 0, 1, 1, 1, 0, 1, 0, 1], [0, 0, 0, 1, 1, 1, 0, 1, 0, 0]]
 def test_bootstrap_equals_independent_naive_implementation(data, level, draws):
     mins = (0.667, 0.8, 0.5)
     res = alpha_bootstrap(data, level, replicates=400, seed=99, minimums=mins, draws=draws)
-    boot, lower, upper, qs, M = naive_bootstrap(
-        data, level, replicates=400, seed=99, minimums=mins, draws=draws
-    )
+    boot, lower, upper, qs, M = naive_bootstrap(data, level, replicates=400, seed=99, minimums=mins, draws=draws)
     assert res.draws == M
     # same seed stream, same cells: equal up to the summation order of the delta^2 values
     assert np.allclose(res.distribution, boot, rtol=0, atol=1e-12)
@@ -449,9 +445,7 @@ def test_one_coder_only_is_refused():
 def test_unit_coded_by_nobody_is_dropped_and_counted():
     data = np.hstack([K2011, np.full((4, 1), nan)])
     res = krippendorff_alpha(data, "interval")
-    assert res.n_units_uncoded == 1 and res.alpha == pytest.approx(
-        krippendorff_alpha(K2011, "interval").alpha
-    )
+    assert res.n_units_uncoded == 1 and res.alpha == pytest.approx(krippendorff_alpha(K2011, "interval").alpha)
     long = pd.DataFrame(
         {
             "segment_id": ["s1", "s1", "s2", "s2", "s3", "s3", "s4"],
@@ -493,9 +487,7 @@ def test_level_that_does_not_fit_the_values_is_refused():
         krippendorff_alpha(np.array([[1.0, -2.0], [1.0, 3.0]]), "ratio")
     with pytest.raises(InputError, match="not in the declared value order"):
         krippendorff_alpha(K2011, "ordinal", value_order=[1, 2, 3, 4])
-    long = pd.DataFrame(
-        {"segment_id": [1, 1, 2, 2], "coder": ["a", "b", "a", "b"], "code": ["X", "Y", "X", "X"]}
-    )
+    long = pd.DataFrame({"segment_id": [1, 1, 2, 2], "coder": ["a", "b", "a", "b"], "code": ["X", "Y", "X", "X"]})
     with pytest.raises(InputError, match="needs numbers") as e:
         agreement_report(long, levels=("nominal", "interval"), replicates=0, seed=1, source="seg.csv")
     assert "seg.csv" in str(e.value) and "'code'" in str(e.value)
@@ -512,9 +504,7 @@ def test_level_that_does_not_fit_the_values_is_refused():
 
 
 def test_long_table_contract_errors_name_file_lines():
-    long = pd.DataFrame(
-        {"segment_id": ["s1", "s1", "s2"], "coder": ["C1", "C1", "C2"], "code": ["A", "B", "A"]}
-    )
+    long = pd.DataFrame({"segment_id": ["s1", "s1", "s2"], "coder": ["C1", "C1", "C2"], "code": ["A", "B", "A"]})
     with pytest.raises(InputError, match="more than one row") as e:
         reliability_matrix(long, source="seg.csv", first_data_line=3)
     assert e.value.rows == [3, 4] and e.value.column == "code" and "seg.csv" in str(e.value)
@@ -562,18 +552,13 @@ def test_report_three_coders_tables_and_note():
         "q_below_0.800",
         "note",
     ]
-    assert (
-        ov["statistic"].tolist()
-        == ["krippendorff_alpha", "fleiss_kappa"] + ["percent_agreement", "cohen_kappa"] * 3
-    )
+    assert ov["statistic"].tolist() == ["krippendorff_alpha", "fleiss_kappa"] + ["percent_agreement", "cohen_kappa"] * 3
     wide = reliability_matrix(long)
     a = ov.iloc[0]
     assert a["value"] == pytest.approx(krippendorff_alpha(wide, "nominal").alpha)
     assert a["ci_lower"] <= a["value"] <= a["ci_upper"] and a["coders"] == "C1|C2|C3"
     fk = ov.iloc[1]
-    assert (
-        fk["value"] == pytest.approx(fleiss_kappa(wide).value) and fk["n_units"] == fleiss_kappa(wide).n_units
-    )
+    assert fk["value"] == pytest.approx(fleiss_kappa(wide).value) and fk["n_units"] == fleiss_kappa(wide).n_units
     both = wide.loc[["C1", "C2"]].dropna(axis=1)
     k12 = ov[(ov["statistic"] == "cohen_kappa") & (ov["coders"] == "C1|C2")].iloc[0]
     assert k12["value"] == pytest.approx(cohen_kappa_score(both.loc["C1"].tolist(), both.loc["C2"].tolist()))

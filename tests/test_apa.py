@@ -94,12 +94,22 @@ def test_booleans_and_dispatch():
 
 
 def test_html_escape_is_literal():
-    assert str(escape_html("<script>alert(1)</script> & \"x\"")) == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;x&#34;"
+    assert (
+        str(escape_html('<script>alert(1)</script> & "x"')) == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;x&#34;"
+    )
 
 
 def test_latex_escape_covers_every_special_character():
     out = escape_latex(NASTY)
-    for raw, escaped in [("&", r"\&"), ("%", r"\%"), ("#", r"\#"), ("_", r"\_"), ("$", r"\$"), ("{", r"\{"), ("}", r"\}")]:
+    for raw, escaped in [
+        ("&", r"\&"),
+        ("%", r"\%"),
+        ("#", r"\#"),
+        ("_", r"\_"),
+        ("$", r"\$"),
+        ("{", r"\{"),
+        ("}", r"\}"),
+    ]:
         assert escaped in out, raw
     assert "<" not in out and ">" not in out and '"' not in out and "~" not in out.replace(r"\textasciitilde{}", "")
     assert r"\textbackslash{}" in out
@@ -136,6 +146,9 @@ def test_escaped_text_compiles(tmp_path):
     )
     (tmp_path / "t.tex").write_text(doc, encoding="utf-8")
     res = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path, capture_output=True, text=True
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 0, res.stdout[-2000:]

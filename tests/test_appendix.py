@@ -41,7 +41,9 @@ def _png(path, w=40, h=20):
 
 def _context(tmp_path, *, synthetic=True, label="Power"):
     tables = tmp_path / "tables"
-    write_table(pd.DataFrame({"cell": [label], "power": [0.81]}), tables / "design_extra_power.csv", synthetic=synthetic)
+    write_table(
+        pd.DataFrame({"cell": [label], "power": [0.81]}), tables / "design_extra_power.csv", synthetic=synthetic
+    )
     index_path = tmp_path / "index.json"
     render_tables([tables / "design_extra_power.csv"], tmp_path / "html", tmp_path / "latex", index_path)
     fig = _png(tmp_path / "design_power.png")
@@ -58,7 +60,9 @@ def _context(tmp_path, *, synthetic=True, label="Power"):
         "packages": {"pandas": "3.1.1"},
         "outputs": {},
     }
-    figures = figure_entries({"design_power": {"png": str(fig), "pdf": str(tmp_path / "design_power.pdf")}}, tex_dir=tmp_path / "appendix")
+    figures = figure_entries(
+        {"design_power": {"png": str(fig), "pdf": str(tmp_path / "design_power.pdf")}}, tex_dir=tmp_path / "appendix"
+    )
     return build_context(numbers, json.loads(index_path.read_text()), provenance, figures)
 
 
@@ -78,7 +82,10 @@ def test_prose_literal_text_and_values_are_escaped_in_both_formats(tmp_path):
     html = render_prose(h, "s", ctx)
     tex = render_prose(t, "s", ctx)
     assert len(html) == len(tex) == 2
-    assert str(html[0]) == "R&amp;D &lt;b&gt; χ² <em>p</em> &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; 100% #1 _u_"
+    assert (
+        str(html[0])
+        == "R&amp;D &lt;b&gt; χ² <em>p</em> &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; 100% #1 _u_"
+    )
     assert str(tex[0]) == (
         r"R\&D \textless{}b\textgreater{} \ensuremath{\chi}\textsuperscript{2} \textit{p} "
         r"\textless{}script\textgreater{}alert(\textquotedbl{}x\textquotedbl{})\textless{}/script\textgreater{} \& 100\% \#1 \_u\_"
@@ -90,7 +97,14 @@ def test_statistics_helpers():
     f = wrap_numbers(
         {
             k: {"value": 0, "text": t, "source": "s", **({"eq": "= .327"} if k == "p" else {})}
-            for k, t in {"df": "87", "chi2": "92.35", "p": ".327", "cfi": ".996", "rmsea": ".018", "rmsea_ci": "[.000, .044]"}.items()
+            for k, t in {
+                "df": "87",
+                "chi2": "92.35",
+                "p": ".327",
+                "cfi": ".996",
+                "rmsea": ".018",
+                "rmsea_ci": "[.000, .044]",
+            }.items()
         }
     )
     html = helpers("html", {"studies": []})["fit"](f)
@@ -133,7 +147,10 @@ def test_png_size_and_fit_box(tmp_path):
 
 def test_pdf_width_hints():
     html = '<table class="apa" data-width="40"><thead><tr><th class="txt" data-width="25.0">A</th><th class="num" data-width="75.0">B</th>'
-    assert pdf_widths(html) == '<table class="apa" repeat="1" width="40%"><thead><tr><th class="txt" width="25.0%">A</th><th class="num" width="75.0%">B</th>'
+    assert (
+        pdf_widths(html)
+        == '<table class="apa" repeat="1" width="40%"><thead><tr><th class="txt" width="25.0%">A</th><th class="num" width="75.0%">B</th>'
+    )
 
 
 def test_pdf_is_reproducible_and_undated(tmp_path):

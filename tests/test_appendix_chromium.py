@@ -92,7 +92,11 @@ def probe(html_path: Path, tmp_path: Path, size) -> dict:
 
 
 def deny_hits(text: str) -> list[str]:
-    return [f"{p}: ...{text[max(0, m.start() - 40) : m.end() + 40]}..." for p in INTERNAL_NAMES for m in re.finditer(p, text)]
+    return [
+        f"{p}: ...{text[max(0, m.start() - 40) : m.end() + 40]}..."
+        for p in INTERNAL_NAMES
+        for m in re.finditer(p, text)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +154,12 @@ def test_numbers_tex_compiles_in_the_manuscript_example(run, tmp_path):
     pdflatex = need(["pdflatex"], "pdflatex (TeX Live)")
     shutil.copy2(ROOT / "docs/manuscript_example.tex", tmp_path)
     shutil.copy2(results(run) / "numbers.tex", tmp_path)
-    res = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "manuscript_example.tex"], cwd=tmp_path, capture_output=True, text=True)
+    res = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "manuscript_example.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stdout[-2000:]
     _, text = pdf_text(tmp_path / "manuscript_example.pdf")
     numbers = json.loads((results(run) / "numbers.json").read_text())["numbers"]
@@ -169,7 +178,9 @@ def test_snakemake_report_shows_tables_and_figures_once(run, tmp_path):
     for t in index["tables"]:
         assert f"filename={t['name']}.html;" in report and f"filename={t['name']}.csv;" not in report, t["name"]
     for png in (results(run) / "figures").glob("*.png"):
-        assert report.count(f"filename={png.name};") == 1 and f"filename={png.with_suffix('.pdf').name};" not in report, png.name
+        assert (
+            report.count(f"filename={png.name};") == 1 and f"filename={png.with_suffix('.pdf').name};" not in report
+        ), png.name
     assert "Confirmatory factor analysis: fit of rival models" in report  # a title from the specs
     seen = chromium(["--window-size=1280,900", "--dump-dom"], (run / "report.html").as_uri(), tmp_path).stdout
     assert "Study 2" in seen and "Appendix" in seen

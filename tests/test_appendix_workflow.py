@@ -83,7 +83,9 @@ def chromium_check(html_path: Path, tmp_path: Path, probes=()) -> tuple[dict, st
     page = tmp_path / "page.html"
     html = html_path.read_text(encoding="utf-8")
     probe_attr = json.dumps(list(probes)).replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    html = html.replace("<body>", f'<body data-probes="{probe_attr}">', 1).replace("</body>", CHECK_SCRIPT + "</body>", 1)
+    html = html.replace("<body>", f'<body data-probes="{probe_attr}">', 1).replace(
+        "</body>", CHECK_SCRIPT + "</body>", 1
+    )
     page.write_text(html, encoding="utf-8")
     cmd = [
         chromium,
@@ -111,7 +113,9 @@ def pdf_text(pdf: Path) -> tuple[int, str]:
     pdftotext = need(["pdftotext"], "poppler-utils (pdftotext)")
     info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
-    text = subprocess.run([pdftotext, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [pdftotext, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     return pages, squash(text).replace("\u2019", "'")  # TeX sets an apostrophe as a typographic one
 
 
@@ -287,7 +291,10 @@ def test_hostile_labels_render_literally_in_html_latex_and_pdf(tmp_path):
     # LaTeX: every special character escaped
     assert r"Reference \& \textquotedbl{}communication\textquotedbl{} \textless{}script\textgreater{}alert(1)" in tex
     assert r"100\% \#1 \textasciitilde{}x\textasciicircum{}" in tex
-    assert r"\textless{}b\textgreater{}case stories\textless{}/b\textgreater{} \& 50\% of \#ads\_x \textgreater{} never \{ok\}" in tex
+    assert (
+        r"\textless{}b\textgreater{}case stories\textless{}/b\textgreater{} \& 50\% of \#ads\_x \textgreater{} never \{ok\}"
+        in tex
+    )
     assert r"Case stories \& \textless{}i\textgreater{}films\textless{}/i\textgreater{} \#2 \$5" in tex
     assert r"R\_COM" in tex and "R_COM" not in tex.replace(r"R\_COM", "")
 
@@ -332,5 +339,7 @@ def test_appendix_without_a_second_order_factor(tmp_path):
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     tables = {p.stem for p in (wf / "results/noso/tables").glob("*.csv")}
     assert "study3_coefficients" in tables and "study2_fit" in tables
-    assert not {"study2_second_order_loadings", "study3_second_order_loadings", "study3_dimension_coefficients"} & tables
+    assert (
+        not {"study2_second_order_loadings", "study3_second_order_loadings", "study3_dimension_coefficients"} & tables
+    )
     assert "Study 3" in (wf / "results/noso/appendix/appendix.html").read_text()

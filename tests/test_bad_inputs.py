@@ -31,7 +31,12 @@ DATA_CASES = [
     ("s2_ragged_row.csv", "survey", "study2", ["line(s) 7", "fields where the header has"]),
     ("s2_duplicate_column.csv", "survey", "study2", ["duplicate column name(s) ['RCOM1']"]),
     ("s1_segments_unknown_interview.csv", "segments", "study1", ["line(s) 10", "['I99'] not in the interview sheet"]),
-    ("s1_segments_unknown_code.csv", "segments", "study1", ["line(s) 11, column 'code'", "['P_TELEPATHY'] not in the codebook"]),
+    (
+        "s1_segments_unknown_code.csv",
+        "segments",
+        "study1",
+        ["line(s) 11, column 'code'", "['P_TELEPATHY'] not in the codebook"],
+    ),
     ("s1_segments_double_code.csv", "segments", "study1", ["line(s) 12, 13", "more than one code"]),
     ("s1_interviews_duplicate_id.csv", "interviews", "study1", ["duplicate ID(s) ['I02']"]),
     ("s3_unknown_level.csv", "survey", "study3", ["column 'industry'", "['retail'] not among the declared levels"]),
@@ -113,16 +118,40 @@ def test_bad_study1_input_stops_the_run(wf, tmp_path, filename, overrides, fragm
 # analysis output. The target is the whole study, so its analysis jobs are in the DAG.
 # (study, overrides with {f} = a file of tests/bad_inputs, fragments, an analysis output that must not exist)
 ANY_CORES_CASES = [
-    ("study2", {"survey": "{f}s2_out_of_range.csv"}, ["s2_out_of_range.csv", "line(s) 5, column 'RSEL2'", "['8'] outside the item's range"], "tables/study2_item_analysis.csv"),
-    ("study3", {"survey": "{f}s3_constant_control.csv"}, ["s3_constant_control.csv", "column 'firm_age'", "constant"], "tables/study3_coefficients.csv"),
-    ("study1", {"segments": "{f}s1_segments_no_overlap.csv"}, ["s1_segments_no_overlap.csv", "share no segment", "C1", "C2"], "tables/study1_coding_summary.csv"),
-    ("study2", {"exclusions": {"attention_check": {"column": "ATT1", "pass_values": [99]}}}, ["every respondent was excluded", "attention_check"], "tables/study2_item_analysis.csv"),
+    (
+        "study2",
+        {"survey": "{f}s2_out_of_range.csv"},
+        ["s2_out_of_range.csv", "line(s) 5, column 'RSEL2'", "['8'] outside the item's range"],
+        "tables/study2_item_analysis.csv",
+    ),
+    (
+        "study3",
+        {"survey": "{f}s3_constant_control.csv"},
+        ["s3_constant_control.csv", "column 'firm_age'", "constant"],
+        "tables/study3_coefficients.csv",
+    ),
+    (
+        "study1",
+        {"segments": "{f}s1_segments_no_overlap.csv"},
+        ["s1_segments_no_overlap.csv", "share no segment", "C1", "C2"],
+        "tables/study1_coding_summary.csv",
+    ),
+    (
+        "study2",
+        {"exclusions": {"attention_check": {"column": "ATT1", "pass_values": [99]}}},
+        ["every respondent was excluded", "attention_check"],
+        "tables/study2_item_analysis.csv",
+    ),
 ]
 
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("cores", [1, 4])
-@pytest.mark.parametrize("study,overrides,fragments,analysis_output", ANY_CORES_CASES, ids=["s2_out_of_range", "s3_constant_control", "s1_no_overlap", "s2_all_excluded"])
+@pytest.mark.parametrize(
+    "study,overrides,fragments,analysis_output",
+    ANY_CORES_CASES,
+    ids=["s2_out_of_range", "s3_constant_control", "s1_no_overlap", "s2_all_excluded"],
+)
 def test_failure_is_the_same_at_any_core_count(wf, tmp_path, cores, study, overrides, fragments, analysis_output):
     shutil.rmtree(wf / "results", ignore_errors=True)
     folder = str(wf / "tests/bad_inputs") + "/"

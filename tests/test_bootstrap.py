@@ -72,9 +72,7 @@ def test_bca_equals_scipy_on_the_same_resamples():
     rng = np.random.default_rng(5)
     x = rng.lognormal(0, 0.8, 30)  # skewed: z0 and acceleration both non-zero
     B, seed = 999, 314
-    res_bca = stats.bootstrap(
-        (x,), np.var, n_resamples=B, method="BCa", random_state=np.random.default_rng(seed)
-    )
+    res_bca = stats.bootstrap((x,), np.var, n_resamples=B, method="BCa", random_state=np.random.default_rng(seed))
     res_pct = stats.bootstrap(
         (x,), np.var, n_resamples=B, method="percentile", random_state=np.random.default_rng(seed)
     )
@@ -89,9 +87,7 @@ def test_bca_equals_scipy_on_the_same_resamples():
     assert out["upper"] == pytest.approx(res_bca.confidence_interval.high, rel=1e-10)
     assert abs(out["z0"]) > 0.01 and abs(out["acceleration"]) > 0.01
     lo, hi = percentile_interval(theta_b, 0.05)
-    assert (lo, hi) == pytest.approx(
-        (res_pct.confidence_interval.low, res_pct.confidence_interval.high), rel=1e-12
-    )
+    assert (lo, hi) == pytest.approx((res_pct.confidence_interval.low, res_pct.confidence_interval.high), rel=1e-12)
 
 
 def test_full_pipeline_bca_close_to_scipy_monte_carlo():
@@ -105,9 +101,7 @@ def test_full_pipeline_bca_close_to_scipy_monte_carlo():
     B = 3000
     boot = combine_shards([bootstrap_shard(df, stat, 7, a, b) for a, b in shard_ranges(B, 3)])
     ci = confidence_intervals(boot, df, stat).set_index("stat").loc["mean"]
-    ref = stats.bootstrap(
-        (x,), np.mean, n_resamples=20000, method="BCa", random_state=np.random.default_rng(1)
-    )
+    ref = stats.bootstrap((x,), np.mean, n_resamples=20000, method="BCa", random_state=np.random.default_rng(1))
     se = x.std(ddof=1) / np.sqrt(len(x))
     assert abs(ci.bca_lower - ref.confidence_interval.low) < 0.25 * se
     assert abs(ci.bca_upper - ref.confidence_interval.high) < 0.25 * se

@@ -85,13 +85,9 @@ def test_standardized_loadings_and_ses_match_lavaan(hs_fit, ref):
 
 def test_factor_correlations_match_lavaan(hs_fit, ref):
     for _, row in hs_fit.factor_correlations.iterrows():
-        assert row["r"] == pytest.approx(
-            _pair(ref["factor_correlations"], row.factor_a, row.factor_b), abs=0.002
-        )
+        assert row["r"] == pytest.approx(_pair(ref["factor_correlations"], row.factor_a, row.factor_b), abs=0.002)
     m = hs_fit.factor_corr_matrix
-    assert m.loc["speed", "visual"] == pytest.approx(
-        _pair(ref["factor_correlations"], "visual", "speed"), abs=0.002
-    )
+    assert m.loc["speed", "visual"] == pytest.approx(_pair(ref["factor_correlations"], "visual", "speed"), abs=0.002)
     assert np.allclose(np.diag(m), 1.0)
 
 
@@ -180,9 +176,7 @@ def test_parameter_recovery_ci_coverage():
         assert res.proper
         load = res.loadings.set_index("item")
         true = lam.max(axis=1)
-        inside = (load.loc[items, "ci_lower"].to_numpy() <= true) & (
-            true <= load.loc[items, "ci_upper"].to_numpy()
-        )
+        inside = (load.loc[items, "ci_lower"].to_numpy() <= true) & (true <= load.loc[items, "ci_upper"].to_numpy())
         hits += inside.sum()
         total += inside.size
         fc = res.factor_corr_matrix.to_numpy()

@@ -130,12 +130,31 @@ def test_hc3_matches_statsmodels():
 def test_workflow_scatter_count_changes_no_number(tmp_path):
     wf = copy_workflow(tmp_path / "wf")
     cfg = tmp_path / "tiny.yaml"
-    cfg.write_text(yaml.safe_dump({"design": {"size": "tiny", "sizes": {"tiny": {"replications": 4, "n": [120], "interaction": [0.15]}}}}))
-    tables = ["results/default/tables/design_power.csv", "results/default/tables/design_recovery.csv", "results/default/tables/design_convergence.csv"]
+    cfg.write_text(
+        yaml.safe_dump(
+            {"design": {"size": "tiny", "sizes": {"tiny": {"replications": 4, "n": [120], "interaction": [0.15]}}}}
+        )
+    )
+    tables = [
+        "results/default/tables/design_power.csv",
+        "results/default/tables/design_recovery.csv",
+        "results/default/tables/design_convergence.csv",
+    ]
     res = snakemake(wf, "design", "--cores", "2", "--configfile", str(cfg))
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     first = {t: (wf / t).read_bytes() for t in tables}
-    res = snakemake(wf, "design", "--cores", "2", "--configfile", str(cfg), "--set-scatter", "design=3", "--forcerun", "design_shard")
+    res = snakemake(
+        wf,
+        "design",
+        "--cores",
+        "2",
+        "--configfile",
+        str(cfg),
+        "--set-scatter",
+        "design=3",
+        "--forcerun",
+        "design_shard",
+    )
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert len(list((wf / "results/default/design").glob("shard_*-of-3.csv"))) == 3
     for t in tables:

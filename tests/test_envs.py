@@ -38,4 +38,3 @@ def test_conda_env_pins_the_lock_versions():
     assert conda, "envs/crfm.yaml lists no package"
     wrong = {k: (v, pins.get(k)) for k, v in conda.items() if pins.get(k) != v}
     assert not wrong, f"envs/crfm.yaml differs from envs/requirements.lock (conda, lock): {wrong}"
-

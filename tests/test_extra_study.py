@@ -101,7 +101,7 @@ def numbers(book, tables: dict, summaries: dict, config: dict) -> None:
         book.put("toy.total_letters", int(df["letters"].sum()), "int", source=source(path, "", "sum letters"))
 '''
 
-TOY_RULES = '''\
+TOY_RULES = """\
 # A toy study (crfm.studies.toy): letters per configured word.
 
 
@@ -126,7 +126,7 @@ rule toy_count:
 rule toy:
     input:
         study_outputs("toy"),
-'''
+"""
 
 TOY_SCRIPT = '''\
 """The toy study's one table: letters per configured word."""

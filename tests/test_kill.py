@@ -105,7 +105,11 @@ def test_sigkill_mid_job_leaves_nothing_complete_and_rerun_finishes(victim, refe
             os.killpg(sid, signal.SIGKILL)
             assert run.wait(timeout=30) == -signal.SIGKILL
         else:
-            scripts = [pid for pid, cmd in session_processes(sid).items() if f"{RULE}.py" in cmd and "python" in cmd.split(" ", 1)[0]]
+            scripts = [
+                pid
+                for pid, cmd in session_processes(sid).items()
+                if f"{RULE}.py" in cmd and "python" in cmd.split(" ", 1)[0]
+            ]
             assert len(scripts) == 1, session_processes(sid)
             os.kill(scripts[0], signal.SIGKILL)
             assert run.wait(timeout=120) != 0  # Snakemake notices the failed job and stops
@@ -128,7 +132,9 @@ def test_sigkill_mid_job_leaves_nothing_complete_and_rerun_finishes(victim, refe
     on_disk = digests(wf / RESULTS)
     suspicious = [f for f in on_disk if f"{RESULTS}/{f}" not in incomplete and on_disk[f] != reference.get(f)]
     assert not suspicious, f"left as if complete: {suspicious}"
-    partial = [f for f in reference if f.startswith(("tables/study2_", "study2/", "figures/study2_")) and f not in on_disk]
+    partial = [
+        f for f in reference if f.startswith(("tables/study2_", "study2/", "figures/study2_")) and f not in on_disk
+    ]
     assert partial, "all outputs exist: the kill did not land mid-job"
     if victim == "process_group":
         # Snakemake never got to clean up: the killed job's files are on disk and marked incomplete.

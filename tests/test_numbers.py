@@ -15,7 +15,12 @@ DICT_METHODS = set(dir(dict))
 def _tables(tmp_path):
     t = tmp_path / "tables"
     write_table(
-        pd.DataFrame({"step": ["received", "excluded: attention_check", "excluded: straightlining", "analysed"], "n": [267, 11, 6, 250]}),
+        pd.DataFrame(
+            {
+                "step": ["received", "excluded: attention_check", "excluded: straightlining", "analysed"],
+                "n": [267, 11, 6, 250],
+            }
+        ),
         t / "study2_flow.csv",
         synthetic=True,
     )
@@ -41,13 +46,20 @@ def _tables(tmp_path):
         synthetic=True,
     )
     write_table(
-        pd.DataFrame({"construct": ["A", "B", "C"], "A": [0.77, 0.64, 0.58], "B": [0.64, 0.62, 0.55], "C": [0.58, 0.55, 0.76]}),
+        pd.DataFrame(
+            {"construct": ["A", "B", "C"], "A": [0.77, 0.64, 0.58], "B": [0.64, 0.62, 0.55], "C": [0.58, 0.55, 0.76]}
+        ),
         t / "study2_fornell_larcker.csv",
         synthetic=True,
     )
     write_table(
         pd.DataFrame(
-            {"construct": ["RCOM", "RSEL", "CRFM"], "alpha": [0.871, 0.857, 0.919], "cr": [0.877, 0.856, 0.835], "ave": [0.589, 0.545, 0.629]}
+            {
+                "construct": ["RCOM", "RSEL", "CRFM"],
+                "alpha": [0.871, 0.857, 0.919],
+                "cr": [0.877, 0.856, 0.835],
+                "ave": [0.589, 0.545, 0.629],
+            }
         ),
         t / "study3_reliability.csv",
         synthetic=True,
@@ -122,11 +134,16 @@ def test_numbers_are_collected_formatted_and_sourced(tmp_path, config_and_model)
     assert n["study2"]["scale"]["removed_list"]["text"] == "RSEL5, RINT6, RCOM6"
     assert n["study2"]["thresholds"]["ave"]["source"] == "config:study2.thresholds.ave"
     # B's sqrt(AVE) .62 is below its correlation with A (.64): 2 of 3 pass Fornell-Larcker
-    assert n["study2"]["fornell_larcker"]["passed"]["value"] == 2 and n["study2"]["fornell_larcker"]["constructs"]["value"] == 3
+    assert (
+        n["study2"]["fornell_larcker"]["passed"]["value"] == 2
+        and n["study2"]["fornell_larcker"]["constructs"]["value"] == 3
+    )
     # the second-order composite is left out of the first-order ranges
     assert n["study3"]["reliability"]["range"]["alpha_max"]["text"] == ".87"
     focal = n["study3"]["moderators"]["COMP"]["focal"]
-    assert focal["b"]["text"] == "0.367" and focal["p"]["eq"] == "<\u00a0.001" and focal["ci"]["text"] == "[0.228, 0.506]"
+    assert (
+        focal["b"]["text"] == "0.367" and focal["p"]["eq"] == "<\u00a0.001" and focal["ci"]["text"] == "[0.228, 0.506]"
+    )
     assert n["model"]["focal"]["name"]["text"] == "CRFM"
     leaves = list(_walk(n))
     assert out["count"] == len(leaves) and all(leaf["source"] for _, leaf in leaves)

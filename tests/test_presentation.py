@@ -73,13 +73,19 @@ NOTES = {
         r"$\sqrt{\mathrm{AVE}}$",
     ),
     "Pass: alpha >= 0.7, CR >= 0.7.": ("Pass: α ≥ .7, CR ≥ .7.", r"$\alpha$"),
-    "OLS with HC3 robust SEs, t(df_resid) inference.": ("OLS with HC3 robust SEs, t tests on the residual degrees of freedom.", "$t$ tests"),
+    "OLS with HC3 robust SEs, t(df_resid) inference.": (
+        "OLS with HC3 robust SEs, t tests on the residual degrees of freedom.",
+        "$t$ tests",
+    ),
     "Delta R-squared with the F-change test; wald_*: HC3 Wald test of the added block.": (
         "ΔR² with the F-change test; Wald F: HC3 Wald test of the added block.",
         r"$\Delta R^2$",
     ),
     "df = 3, p = 2.27e-84": ("df = 3, p <\u00a0.001", "$p$"),
-    "Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M)": ("Lindell and Whitney (2001): r_A = (r − r_M)/(1 − r_M)", r"\hyperlink{ref-lindell2001}"),
+    "Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M)": (
+        "Lindell and Whitney (2001): r_A = (r − r_M)/(1 − r_M)",
+        r"\hyperlink{ref-lindell2001}",
+    ),
 }
 
 
@@ -96,7 +102,10 @@ def test_notes_become_maths_for_both_formats(note):
 
 
 def test_math_html_italicises_symbols_only():
-    assert str(Math(r"r_A = (r - r_M)").to_html()) == '<span class="math"><em>r</em><sub><em>A</em></sub> = (<em>r</em> − <em>r</em><sub><em>M</em></sub>)</span>'
+    assert (
+        str(Math(r"r_A = (r - r_M)").to_html())
+        == '<span class="math"><em>r</em><sub><em>A</em></sub> = (<em>r</em> − <em>r</em><sub><em>M</em></sub>)</span>'
+    )
     assert Math(r"\sqrt{\mathrm{AVE}}").plain == "√AVE"
 
 
@@ -172,7 +181,9 @@ def test_bib_file_is_valid_bibtex(tmp_path):
 
 
 def test_macro_names_are_letters_only_and_readable():
-    assert macro_name("study3.moderators.COMP.steps.step2.delta_r2") == "crfmStudyThreeModeratorsCOMPStepsStepTwoDeltaRTwo"
+    assert (
+        macro_name("study3.moderators.COMP.steps.step2.delta_r2") == "crfmStudyThreeModeratorsCOMPStepsStepTwoDeltaRTwo"
+    )
     assert macro_name("study2.cfa.correlated.cfi") == "crfmStudyTwoCfaCorrelatedCfi"
     assert re.fullmatch(r"[A-Za-z]+", macro_name("study1.reliability.code.q_below_0_800|x y"))
 
@@ -184,7 +195,14 @@ def test_colliding_keys_are_refused():
 
 
 def test_numbers_tex_defines_each_number_and_p_relation():
-    numbers = {"numbers": {"s": {"p": {"value": 0.0001, "text": "<\u00a0.001", "eq": "<\u00a0.001", "source": "t.csv"}, "n": {"value": 5, "text": "5", "source": "t.csv"}}}}
+    numbers = {
+        "numbers": {
+            "s": {
+                "p": {"value": 0.0001, "text": "<\u00a0.001", "eq": "<\u00a0.001", "source": "t.csv"},
+                "n": {"value": 5, "text": "5", "source": "t.csv"},
+            }
+        }
+    }
     tex = macros_tex(numbers)
     assert "\\newcommand{\\crfmSP}{\\textless{}~.001}" in tex and "\\newcommand{\\crfmSPEq}" in tex
     assert "\\newcommand{\\crfmSN}{5}" in tex and "% 3 macros." in tex

@@ -28,9 +28,7 @@ def test_alpha_matches_psych(hs, ref, construct):
     items = HS_MODEL[construct]
     assert ps.cronbach_alpha(hs[items]) == pytest.approx(ref["cronbach_alpha_raw"][construct], abs=1e-4)
     # pairwise and listwise agree on complete data
-    assert ps.cronbach_alpha(hs[items], missing="pairwise") == pytest.approx(
-        ps.cronbach_alpha(hs[items]), abs=1e-12
-    )
+    assert ps.cronbach_alpha(hs[items], missing="pairwise") == pytest.approx(ps.cronbach_alpha(hs[items]), abs=1e-12)
 
 
 def test_alpha_listwise_vs_pairwise_differ_with_missing(hs):

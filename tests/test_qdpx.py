@@ -303,16 +303,12 @@ def test_rejects_wrong_root(tmp_path):
 def test_rejects_coderef_to_unknown_code(tmp_path):
     xml = project_xml(text_source(selection(target="99999999-0000-4000-8000-000000000000")))
     path = make_zip(tmp_path / "ref.qdpx", {"project.qde": xml})
-    with pytest.raises(
-        InputError, match="PlainTextSelection 'S1' in TextSource 'I01'.*99999999.*does not define"
-    ):
+    with pytest.raises(InputError, match="PlainTextSelection 'S1' in TextSource 'I01'.*99999999.*does not define"):
         read_qdpx(path)
 
 
 def test_rejects_selection_without_coding(tmp_path):
-    path = make_zip(
-        tmp_path / "nocode.qdpx", {"project.qde": project_xml(text_source(selection(coding=False)))}
-    )
+    path = make_zip(tmp_path / "nocode.qdpx", {"project.qde": project_xml(text_source(selection(coding=False)))})
     with pytest.raises(InputError, match="PlainTextSelection 'S1' in TextSource 'I01' has no Coding"):
         read_qdpx(path)
 

@@ -151,9 +151,13 @@ def test_code_company_share_and_heatmap(tmp_path, segments, interviews, codebook
     assert share.loc["P_WEB"].tolist() == pytest.approx([2 / 3, 1 / 2, 1 / 2])
     assert share.loc["F_LEARN"].sum() == 0
     paths = [tmp_path / "heat.png", tmp_path / "heat.pdf"]
-    save_figure(code_heatmap_figure(share, labels=dict(zip(codebook["code"], codebook["label"]))), paths, synthetic=True)
+    save_figure(
+        code_heatmap_figure(share, labels=dict(zip(codebook["code"], codebook["label"]))), paths, synthetic=True
+    )
     first = [p.read_bytes() for p in paths]
-    save_figure(code_heatmap_figure(share, labels=dict(zip(codebook["code"], codebook["label"]))), paths, synthetic=True)
+    save_figure(
+        code_heatmap_figure(share, labels=dict(zip(codebook["code"], codebook["label"]))), paths, synthetic=True
+    )
     assert [p.read_bytes() for p in paths] == first and all(len(b) > 1000 for b in first)
 
 
@@ -172,7 +176,11 @@ def test_saturation(tmp_path, segments, interviews):
     assert saturation(segments, interviews, k=1, primary_coder="C1").saturation_interview == "I2"
     assert res.summary().loc[0, "saturation_order"] == 4
     save_figure(saturation_figure(res), [tmp_path / "sat.png"], synthetic=False)
-    save_figure(saturation_figure(saturation(segments, interviews, k=4, primary_coder="C1")), [tmp_path / "none.png"], synthetic=True)
+    save_figure(
+        saturation_figure(saturation(segments, interviews, k=4, primary_coder="C1")),
+        [tmp_path / "none.png"],
+        synthetic=True,
+    )
     assert (tmp_path / "sat.png").stat().st_size > 1000 and (tmp_path / "none.png").exists()
 
 
@@ -246,17 +254,13 @@ def test_traceability_errors(codebook):
     with pytest.raises(InputError, match="item 'RCOM1' is listed under codes of different dimensions"):
         traceability(cross, pool, dims)
     wrong = {i: i[:4] for i in pool} | {"RSEL2": "RCOM"}
-    with pytest.raises(
-        InputError, match="lists item 'RSEL2', which the measurement model assigns to construct 'RCOM'"
-    ):
+    with pytest.raises(InputError, match="lists item 'RSEL2', which the measurement model assigns to construct 'RCOM'"):
         traceability(codebook, pool, dims, item_constructs=wrong)
 
 
 def test_cross_check_items():
     assert cross_check_items(["A1", "A2"], ["id", "A2", "A1"]) == ["A1", "A2"]
-    with pytest.raises(
-        InputError, match="item\\(s\\) A3, B1 of the item pool .* no column in the survey"
-    ) as e:
+    with pytest.raises(InputError, match="item\\(s\\) A3, B1 of the item pool .* no column in the survey") as e:
         cross_check_items(["A1", "A3", "B1"], ["A1"], source="resources/raw/study2_survey.csv")
     assert "study2_survey.csv" in str(e.value) and e.value.column == "A3"
 
@@ -275,9 +279,7 @@ def test_summaries_do_not_depend_on_row_order(segments, interviews, codebook):
         saturation(segments, interviews, 2, primary_coder="C1").table,
         saturation(shuffled, ivs, 2, primary_coder="C1").table,
     )
-    assert not math.isnan(
-        coding_summary(segments, interviews, codebook, primary_coder="C1")["share_interviews"].sum()
-    )
+    assert not math.isnan(coding_summary(segments, interviews, codebook, primary_coder="C1")["share_interviews"].sum())
 
 
 def test_check_segments_refuses_two_codes_for_one_segment_and_coder():

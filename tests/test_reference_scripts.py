@@ -54,8 +54,10 @@ class Script:
 
 def _lavaan_outputs() -> tuple[tuple[str, str], ...]:
     jsons = sorted(p.name for p in (ROOT / "tests/reference/lavaan").glob("*.json"))
-    return (*((n, f"tests/reference/lavaan/{n}") for n in jsons),
-            ("political_democracy.csv", "tests/data/political_democracy.csv"))
+    return (
+        *((n, f"tests/reference/lavaan/{n}") for n in jsons),
+        ("political_democracy.csv", "tests/data/political_democracy.csv"),
+    )
 
 
 SCRIPTS = {
@@ -70,14 +72,18 @@ SCRIPTS = {
     "make_study3_sem": Script(
         "tests/reference/lavaan/make_study3_sem.py",
         (),
-        (("study3_sem_data.csv", "tests/data/study3_sem_data.csv"),
-         ("study3_sem_model.txt", "tests/reference/lavaan/study3_sem_model.txt")),
+        (
+            ("study3_sem_data.csv", "tests/data/study3_sem_data.csv"),
+            ("study3_sem_model.txt", "tests/reference/lavaan/study3_sem_model.txt"),
+        ),
     ),
     "make_fa_reference": Script(
         "tests/reference/psych/make_fa_reference.R",
         ("psych", "GPArotation"),
-        (("fa_reference.json", "tests/reference/psych/fa_reference.json"),
-         ("study2_fa_items.csv", "tests/data/study2_fa_items.csv")),
+        (
+            ("fa_reference.json", "tests/reference/psych/fa_reference.json"),
+            ("study2_fa_items.csv", "tests/data/study2_fa_items.csv"),
+        ),
     ),
     "make_factorability_reference": Script(
         "tests/reference/psych/make_factorability_reference.R",
@@ -143,9 +149,7 @@ def compare_json(new, old, where: str, errors: list[str], versions: list[str], k
         if new is not old:
             errors.append(f"{where}: {new!r} != committed {old!r}")
     elif isinstance(old, (int, float)):
-        if not isinstance(new, (int, float)) or not (
-            new == old or math.isclose(new, old, rel_tol=REL, abs_tol=ABS)
-        ):
+        if not isinstance(new, (int, float)) or not (new == old or math.isclose(new, old, rel_tol=REL, abs_tol=ABS)):
             errors.append(f"{where}: {new!r} != committed {old!r}")
     elif isinstance(old, str):
         if new != old:

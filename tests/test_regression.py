@@ -464,15 +464,29 @@ def test_dimension_model_centres_on_the_analysis_sample_and_betas_are_products_o
 
     rng = np.random.default_rng(5)
     n = 240
-    df = pd.DataFrame({"D1": rng.normal(3, 1, n), "D2": rng.normal(4, 1.2, n), "M": rng.normal(5, 0.8, n), "C": rng.normal(size=n)})
-    df["Y"] = 0.4 * df["D1"] + 0.2 * df["D2"] + 0.3 * df["M"] + 0.25 * (df["D1"] - 3) * (df["M"] - 5) + rng.normal(size=n)
+    df = pd.DataFrame(
+        {"D1": rng.normal(3, 1, n), "D2": rng.normal(4, 1.2, n), "M": rng.normal(5, 0.8, n), "C": rng.normal(size=n)}
+    )
+    df["Y"] = (
+        0.4 * df["D1"] + 0.2 * df["D2"] + 0.3 * df["M"] + 0.25 * (df["D1"] - 3) * (df["M"] - 5) + rng.normal(size=n)
+    )
     df.loc[rng.choice(n, 40, replace=False), "C"] = np.nan  # rows the analysis sample drops
     res = dimension_regression(df, "Y", ["D1", "D2"], "M", ["C"])
     final = res.coefficients[res.coefficients["step"] == res.coefficients["step"].max()].set_index("term")
 
     d = df.dropna()
     centred = {v: d[v] - d[v].mean() for v in ("D1", "D2", "M")}
-    X = np.column_stack([np.ones(len(d)), d["C"], centred["D1"], centred["D2"], centred["M"], centred["D1"] * centred["M"], centred["D2"] * centred["M"]])
+    X = np.column_stack(
+        [
+            np.ones(len(d)),
+            d["C"],
+            centred["D1"],
+            centred["D2"],
+            centred["M"],
+            centred["D1"] * centred["M"],
+            centred["D2"] * centred["M"],
+        ]
+    )
     b = np.linalg.lstsq(X, d["Y"].to_numpy(), rcond=None)[0]
     z = {v: (d[v] - d[v].mean()) / d[v].std(ddof=1) for v in ("D1", "D2", "M", "C", "Y")}
     Z = np.column_stack([np.ones(len(d)), z["C"], z["D1"], z["D2"], z["M"], z["D1"] * z["M"], z["D2"] * z["M"]])

@@ -85,7 +85,9 @@ def test_mixed_statistic_rows_get_their_own_format():
 
 
 def test_unregistered_tables_show_every_column_with_inferred_formats():
-    df = pd.DataFrame({"cell": ["a", "b"], "n_reps": [50, 50], "power": [0.81, 0.432], "p_value": [0.01, 0.5], "ok": [True, False]})
+    df = pd.DataFrame(
+        {"cell": ["a", "b"], "n_reps": [50, 50], "power": [0.81, 0.432], "p_value": [0.01, 0.5], "ok": [True, False]}
+    )
     t = build_table(df, "design_extra_power", number="D.1")
     assert t.title == "Extra power"
     assert [h for h, _ in t.headers] == ["cell", "n_reps", "power", "p_value", "ok"]
@@ -126,7 +128,9 @@ def test_tables_are_numbered_per_study_in_registry_order():
 def test_render_tables_is_deterministic_and_indexed(tmp_path):
     src = tmp_path / "tables"
     write_table(FIT, src / "study2_fit.csv", synthetic=True, notes=["ML; n = 196."])
-    write_table(pd.DataFrame({"step": ["received", "analysed"], "n": [267, 250]}), src / "study2_flow.csv", synthetic=True)
+    write_table(
+        pd.DataFrame({"step": ["received", "analysed"], "n": [267, 250]}), src / "study2_flow.csv", synthetic=True
+    )
     paths = sorted(src.glob("*.csv"))
     first = render_tables(paths, tmp_path / "h1", tmp_path / "t1", tmp_path / "i1.json")
     second = render_tables(paths, tmp_path / "h2", tmp_path / "t2", tmp_path / "i2.json")
@@ -147,12 +151,28 @@ def test_one_templated_caption_per_kind():
         assert len(caption.read_text().strip().splitlines()) == 1
     smk = "".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
     used = {c for c in __import__("re").findall(r'caption="\.\./report/([a-z_]+)\.rst"', smk)}
-    assert used <= {"table", "figure", "numbers", "numbers_tex", "provenance", "appendix_html", "appendix_tex", "appendix_pdf"}, used
+    assert used <= {
+        "table",
+        "figure",
+        "numbers",
+        "numbers_tex",
+        "provenance",
+        "appendix_html",
+        "appendix_tex",
+        "appendix_pdf",
+    }, used
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
 def test_latex_fragment_compiles(tmp_path):
-    df = pd.DataFrame({"construct": ["R_COM"] * 40, "label": [HOSTILE + " a long label that wraps " * 3] * 40, "n_items": [5] * 40, "alpha": [0.87] * 40})
+    df = pd.DataFrame(
+        {
+            "construct": ["R_COM"] * 40,
+            "label": [HOSTILE + " a long label that wraps " * 3] * 40,
+            "n_items": [5] * 40,
+            "alpha": [0.87] * 40,
+        }
+    )
     t = build_table(df, "study3_reliability", number="3.6", notes=[HOSTILE])
     doc = (
         "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage[utf8]{inputenc}\\usepackage{mathptmx}"
@@ -160,13 +180,18 @@ def test_latex_fragment_compiles(tmp_path):
     )
     (tmp_path / "t.tex").write_text(doc, encoding="utf-8")
     res = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"], cwd=tmp_path, capture_output=True, text=True
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert res.returncode == 0, res.stdout[-2000:]
 
 
 def test_a_text_column_under_a_numeric_rest_format_is_shown_as_text():
-    df = pd.DataFrame({"code": ["A"], "statistic": ["cohen_kappa"], "level": ["nominal"], "extra": ["x"], "value": [0.5]})
+    df = pd.DataFrame(
+        {"code": ["A"], "statistic": ["cohen_kappa"], "level": ["nominal"], "extra": ["x"], "value": [0.5]}
+    )
     t = build_table(df, "study1_reliability_by_code", number="1.8")
     assert "nominal" in t.rows[0] and "x" in t.rows[0]
 
@@ -190,6 +215,8 @@ def test_tables_name_their_producer_under_the_notes(tmp_path):
         "in <code>workflow/rules/study2.smk</code>.</p>"
     ) in html
     tex = to_latex(t)
-    assert r"Computed by \texttt{crfm.\allowbreak{}stats.\allowbreak{}cfa.\allowbreak{}rival\_\allowbreak{}models}" in tex
+    assert (
+        r"Computed by \texttt{crfm.\allowbreak{}stats.\allowbreak{}cfa.\allowbreak{}rival\_\allowbreak{}models}" in tex
+    )
     write_table(frame, path, synthetic=False)
     assert "table-source" not in to_html(load_table(path, number="2.1"))

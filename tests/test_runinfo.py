@@ -20,7 +20,11 @@ def cluster(squeue=(0, ""), sacct=(0, ""), min_job_age="300 sec", have_sacct=Tru
                 return 127, "sacct: command not found"
             return (0, "sacct 22.05.8") if cmd[1] == "--version" else sacct
         if cmd[:3] == ["scontrol", "show", "config"]:
-            return (0, f"Configuration data as of ...\nMinJobAge               = {min_job_age}\nMpiDefault = none") if min_job_age else (1, "down")
+            return (
+                (0, f"Configuration data as of ...\nMinJobAge               = {min_job_age}\nMpiDefault = none")
+                if min_job_age
+                else (1, "down")
+            )
         raise AssertionError(cmd)
 
     return run
@@ -58,12 +62,18 @@ def test_short_min_job_age_makes_the_plugin_ask_sacct():
 
 
 def test_min_job_age_units():
-    assert "MinJobAge 3600 s" in slurm_status_preflight("squeue", 5, run=cluster(min_job_age="1h", sacct=NO_ACCOUNTING)).detail
+    assert (
+        "MinJobAge 3600 s"
+        in slurm_status_preflight("squeue", 5, run=cluster(min_job_age="1h", sacct=NO_ACCOUNTING)).detail
+    )
 
 
 @pytest.mark.parametrize(
     "squeue, expected",
-    [((127, "squeue: command not found"), "squeue is not installed"), ((1, "slurm_load_jobs error: Unable to contact slurm controller"), "does not answer squeue")],
+    [
+        ((127, "squeue: command not found"), "squeue is not installed"),
+        ((1, "slurm_load_jobs error: Unable to contact slurm controller"), "does not answer squeue"),
+    ],
 )
 def test_no_controller_or_no_client(squeue, expected):
     with pytest.raises(SlurmPreflightError, match=expected):

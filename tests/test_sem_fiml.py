@@ -68,7 +68,11 @@ def test_fiml_modindices(res):
     mi = res.modindices()
     top = mi.head(10)
     for _, row in top.iterrows():
-        k = [i for i in range(len(ref["lhs"])) if (ref["lhs"][i], ref["op"][i], ref["rhs"][i]) == (row.lhs, row.op, row.rhs)]
+        k = [
+            i
+            for i in range(len(ref["lhs"]))
+            if (ref["lhs"][i], ref["op"][i], ref["rhs"][i]) == (row.lhs, row.op, row.rhs)
+        ]
         assert len(k) == 1
         assert abs(row.mi - ref["mi"][k[0]]) < 1e-3 * max(1, ref["mi"][k[0]])
         assert abs(row.epc - ref["epc"][k[0]]) < 1e-4

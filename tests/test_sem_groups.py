@@ -12,8 +12,12 @@ from _sem_ref import compare, compare_r2, data, load
 from crfm.errors import AnalysisError
 from crfm.stats.sem import Model, chi_square_difference, fit, measurement_invariance
 
-STEPS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts"),
-         "strict": ("loadings", "intercepts", "residuals")}
+STEPS = {
+    "configural": (),
+    "metric": ("loadings",),
+    "scalar": ("loadings", "intercepts"),
+    "strict": ("loadings", "intercepts", "residuals"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +51,14 @@ def test_scalar_frees_latent_means_in_group_2(hs, model):
 @pytest.mark.parametrize("case,est", [("hs_mg_partial", "ML"), ("hs_mg_partial_mlr", "MLR")])
 def test_partial_invariance(hs, model, case, est):
     ref = load(case)
-    res = fit(model, hs, group="school", group_equal=tuple(ref["group_equal"]),
-              group_partial=tuple(ref["group_partial"]), estimator=est)
+    res = fit(
+        model,
+        hs,
+        group="school",
+        group_equal=tuple(ref["group_equal"]),
+        group_partial=tuple(ref["group_partial"]),
+        estimator=est,
+    )
     compare(res, ref)
     P = res.parameters.set_index(["lhs", "op", "rhs", "group"])["est"]
     assert P[("visual", "=~", "x2", "Pasteur")] != P[("visual", "=~", "x2", "Grant-White")]
@@ -69,8 +79,9 @@ def test_fiml_multigroup(model):
 
 def test_fiml_mlr_multigroup(model):
     ref = load("hs_mg_fiml_mlr_metric")
-    res = fit(model, data("hs1939_missing.csv"), group="school", group_equal=("loadings",), missing="fiml",
-              estimator="MLR")
+    res = fit(
+        model, data("hs1939_missing.csv"), group="school", group_equal=("loadings",), missing="fiml", estimator="MLR"
+    )
     compare(res, ref)
 
 
@@ -89,8 +100,10 @@ def test_multigroup_modindices(hs, model):
     mi = res.modindices()
     assert len(mi) == len(ref["mi"])
     labels = load("hs_mg_ml_configural")["group_labels"]
-    want = {(a, o, b, labels[int(g) - 1]): (x, e) for a, o, b, g, x, e in
-            zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"], ref["mi"], ref["epc"])}
+    want = {
+        (a, o, b, labels[int(g) - 1]): (x, e)
+        for a, o, b, g, x, e in zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"], ref["mi"], ref["epc"])
+    }
     for _, r in mi.iterrows():
         x, e = want[(r.lhs, r.op, r.rhs, r.group)]
         assert abs(r.mi - x) < 1e-3 * max(1, x) and abs(r.epc - e) < 1e-4
@@ -113,8 +126,14 @@ def test_measurement_invariance_table(hs, model, est):
     assert abs(t.loc["scalar", "delta_cfi"] - dcfi) < 1e-4
     assert t.loc["metric", "verdict"].startswith("holds")
     assert t.loc["scalar", "verdict"].startswith("rejected")  # delta CFI about -.038
-    strict_cut = measurement_invariance(model, hs, "school", estimator=est, steps=("configural", "metric"),
-                                        cutoffs={"delta_cfi_min": 0.0, "delta_rmsea_max": 0.0})
+    strict_cut = measurement_invariance(
+        model,
+        hs,
+        "school",
+        estimator=est,
+        steps=("configural", "metric"),
+        cutoffs={"delta_cfi_min": 0.0, "delta_rmsea_max": 0.0},
+    )
     assert strict_cut.table.set_index("step").loc["metric", "verdict"].startswith("rejected")
 
 

@@ -92,7 +92,12 @@ def test_parser_and_defaults():
         y ~ f + x1
         a ~ 1
     """)
-    assert [(s.lhs, s.op, s.rhs) for s in st][:4] == [("f", "=~", "a"), ("f", "=~", "b"), ("f", "=~", "c"), ("f", "=~", "d")]
+    assert [(s.lhs, s.op, s.rhs) for s in st][:4] == [
+        ("f", "=~", "a"),
+        ("f", "=~", "b"),
+        ("f", "=~", "c"),
+        ("f", "=~", "d"),
+    ]
     assert st[1].fixed == 1.0 and st[2].free and st[3].label == "lab"
     assert st[-1].op == "~1"
     pt = build_partable(st)
@@ -135,7 +140,9 @@ def test_refuses_zero_variance_item(hs):
 def test_refuses_non_pd_sample_covariance(hs):
     d = hs.copy()
     d["x9"] = d["x7"] + d["x8"]
-    with pytest.raises(AnalysisError, match="not positive definite.*x9.*linearly dependent|not positive definite.*linearly dependent"):
+    with pytest.raises(
+        AnalysisError, match="not positive definite.*x9.*linearly dependent|not positive definite.*linearly dependent"
+    ):
         fit(Model.from_syntax(load("hs_ml")["model"]), d)
 
 

@@ -13,12 +13,15 @@ from _sem_ref import compare, data, load
 from crfm.stats.sem import Model, fit
 
 
-@pytest.mark.parametrize("case,file,kw", [
-    ("hs_mlr", "hs1939.csv", {}),
-    ("poldem_mlr", "political_democracy.csv", {}),
-    ("hs_fiml_mlr", "hs1939_missing.csv", {"missing": "fiml"}),
-    ("hs_fixedx_mlr", "hs1939.csv", {}),  # fixed.x moments left out of the Yuan-Bentler h1 trace
-])
+@pytest.mark.parametrize(
+    "case,file,kw",
+    [
+        ("hs_mlr", "hs1939.csv", {}),
+        ("poldem_mlr", "political_democracy.csv", {}),
+        ("hs_fiml_mlr", "hs1939_missing.csv", {"missing": "fiml"}),
+        ("hs_fixedx_mlr", "hs1939.csv", {}),  # fixed.x moments left out of the Yuan-Bentler h1 trace
+    ],
+)
 def test_mlr_matches_lavaan(case, file, kw):
     ref = load(case)
     assert ref["options"]["information"] == "observed"

@@ -11,11 +11,14 @@ from _sem_ref import data, load
 from crfm.stats.sem import Model, fit
 
 
-@pytest.mark.parametrize("case,file,kw", [
-    ("hs_ml", "hs1939.csv", {}),
-    ("hs_ml_stdlv", "hs1939.csv", {"std_lv": True}),
-    ("poldem_ml", "political_democracy.csv", {}),
-])
+@pytest.mark.parametrize(
+    "case,file,kw",
+    [
+        ("hs_ml", "hs1939.csv", {}),
+        ("hs_ml_stdlv", "hs1939.csv", {"std_lv": True}),
+        ("poldem_ml", "political_democracy.csv", {}),
+    ],
+)
 def test_modindices_match_lavaan(case, file, kw):
     ref = load(case)
     res = fit(Model.from_syntax(ref["model"]), data(file), **kw)
@@ -30,4 +33,8 @@ def test_modindices_match_lavaan(case, file, kw):
         assert (m[col] - m[f"{col}_ref"]).abs().max() < 1e-4, col
     # sorted by mi, and the same top row as lavaan
     assert mi["mi"].is_monotonic_decreasing
-    assert (mi.iloc[0]["lhs"], mi.iloc[0]["op"], mi.iloc[0]["rhs"]) == (rm.iloc[0]["lhs"], rm.iloc[0]["op"], rm.iloc[0]["rhs"])
+    assert (mi.iloc[0]["lhs"], mi.iloc[0]["op"], mi.iloc[0]["rhs"]) == (
+        rm.iloc[0]["lhs"],
+        rm.iloc[0]["op"],
+        rm.iloc[0]["rhs"],
+    )

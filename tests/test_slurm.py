@@ -43,7 +43,13 @@ PARTITION = "crfm"
 VOLATILE = ("logs", "benchmarks")
 SLURM_RUN_TIMEOUT = 900  # s; the whole DAG takes 1-3 minutes on the test cluster
 # The test cluster has no accounts: no -A (the profile's placeholder would be refused).
-CLUSTER_ARGS = ("--default-resources", f"slurm_partition={PARTITION}", "mem_mb=1000", "runtime=10", "--slurm-no-account")
+CLUSTER_ARGS = (
+    "--default-resources",
+    f"slurm_partition={PARTITION}",
+    "mem_mb=1000",
+    "runtime=10",
+    "--slurm-no-account",
+)
 
 
 def digests(results: Path) -> dict[str, str]:
@@ -71,18 +77,28 @@ def cluster(request, tmp_path_factory):
     state = tmp_path_factory.mktemp(f"slurm-{request.param}") / "state"
     env = dict(os.environ, CRFM_SLURM_PARTITION=PARTITION, CRFM_SLURM_ACCOUNTING="1" if accounting else "0")
     try:
-        setup = subprocess.run(["bash", str(SCRIPTS / "setup_cluster.sh"), str(state)], capture_output=True, text=True, timeout=900, env=env)
+        setup = subprocess.run(
+            ["bash", str(SCRIPTS / "setup_cluster.sh"), str(state)],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env=env,
+        )
     except subprocess.TimeoutExpired as e:
         setup = subprocess.CompletedProcess(e.cmd, -1, e.stdout or "", f"{e.stderr or ''}\nsetup timed out")
     # The finalizer runs whether or not setup succeeded: a half-started cluster is stopped too.
     try:
         if setup.returncode != 0:
-            pytest.fail(f"SLURM test cluster did not start (rc {setup.returncode}):\n{setup.stdout}\n{setup.stderr[-5000:]}")
+            pytest.fail(
+                f"SLURM test cluster did not start (rc {setup.returncode}):\n{setup.stdout}\n{setup.stderr[-5000:]}"
+            )
         # jobs of the jobstep plugin read /etc/slurm/slurm.conf (they do not see SLURM_CONF)
         assert Path("/etc/slurm/slurm.conf").resolve() == (state / "etc/slurm.conf").resolve()
         env.pop("SLURM_CONF", None)
         env.setdefault("USER", "root")
-        node = subprocess.run(["sinfo", "-h", "-o", "%N"], capture_output=True, text=True, env=env, timeout=30).stdout.strip()
+        node = subprocess.run(
+            ["sinfo", "-h", "-o", "%N"], capture_output=True, text=True, env=env, timeout=30
+        ).stdout.strip()
         yield SimpleNamespace(env=env, node=node, accounting=accounting, setup_log=setup.stderr)
     finally:
         subprocess.run(["bash", str(SCRIPTS / "teardown_cluster.sh"), str(state)], timeout=180)
@@ -97,8 +113,23 @@ def run_slurm(wf: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
 def sacct(env: dict, run_id: str) -> list[dict[str, str]]:
     fields = ["JobIDRaw", "JobName", "State", "NodeList", "Partition", "ExitCode"]
     out = subprocess.run(
-        ["sacct", "-X", "--parsable2", "--noheader", "--starttime", "now-1days", "--name", run_id, "--format", ",".join(fields)],
-        capture_output=True, text=True, env=env, timeout=60, check=True,
+        [
+            "sacct",
+            "-X",
+            "--parsable2",
+            "--noheader",
+            "--starttime",
+            "now-1days",
+            "--name",
+            run_id,
+            "--format",
+            ",".join(fields),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
     ).stdout
     return [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line.strip()]
 
@@ -134,15 +165,28 @@ def test_rule_all_under_slurm_matches_a_local_run(cluster, local_run, tmp_path):
             assert r["State"] == "COMPLETED" and r["ExitCode"] == "0:0", r
             assert r["NodeList"] == cluster.node and r["Partition"] == PARTITION, r
     else:
-        assert "accounting storage is disabled" in subprocess.run(["sacct", "-X", "-n"], capture_output=True, text=True, env=env).stderr.lower()
-        left = subprocess.run(["squeue", "-h", "--states=PENDING,RUNNING", "--name", run_id], capture_output=True, text=True, env=env, check=True).stdout
+        assert (
+            "accounting storage is disabled"
+            in subprocess.run(["sacct", "-X", "-n"], capture_output=True, text=True, env=env).stderr.lower()
+        )
+        left = subprocess.run(
+            ["squeue", "-h", "--states=PENDING,RUNNING", "--name", run_id],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        ).stdout
         assert left.strip() == "", left
 
     on_slurm = digests(wf / "results")
-    assert len(local_run.digests) > 100 and on_slurm.keys() == local_run.digests.keys(), set(on_slurm) ^ set(local_run.digests)
+    assert len(local_run.digests) > 100 and on_slurm.keys() == local_run.digests.keys(), set(on_slurm) ^ set(
+        local_run.digests
+    )
     differ = [k for k in local_run.digests if local_run.digests[k] != on_slurm[k]]
     assert not differ, f"SLURM and local outputs differ: {differ}"
-    print(f"\n[slurm {'with' if cluster.accounting else 'without'} accounting] {seconds:.0f} s wall, {len(submitted)} SLURM jobs; local {local_run.seconds:.0f} s")
+    print(
+        f"\n[slurm {'with' if cluster.accounting else 'without'} accounting] {seconds:.0f} s wall, {len(submitted)} SLURM jobs; local {local_run.seconds:.0f} s"
+    )
 
 
 @pytest.mark.slurm
@@ -152,7 +196,9 @@ def test_preflight_stops_at_once_where_sacct_cannot_answer(cluster, tmp_path):
         pytest.skip("the cluster has accounting: sacct answers")
     wf = copy_workflow(tmp_path / "preflight")
     t = time.monotonic()
-    res = run_slurm(wf, cluster.env, "study1", "--profile", "profiles/slurm", *CLUSTER_ARGS, "--slurm-status-command", "sacct")
+    res = run_slurm(
+        wf, cluster.env, "study1", "--profile", "profiles/slurm", *CLUSTER_ARGS, "--slurm-status-command", "sacct"
+    )
     out = res.stdout + res.stderr
     assert res.returncode != 0 and time.monotonic() - t < 120, out[-3000:]
     assert "no job accounting" in out and "Fix: set `slurm-status-command: squeue`" in out, out[-3000:]

@@ -18,7 +18,10 @@ REF = json.loads((DATA / "lavaan_hs1939.json").read_text())
 
 @pytest.fixture(scope="module")
 def hs_run(tmp_path_factory):
-    return run_target(tmp_path_factory, "hs", "study2", "--configfile", "config/examples/hs1939.yaml") / "results/hs1939/tables"
+    return (
+        run_target(tmp_path_factory, "hs", "study2", "--configfile", "config/examples/hs1939.yaml")
+        / "results/hs1939/tables"
+    )
 
 
 @pytest.fixture(scope="module")

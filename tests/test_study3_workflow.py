@@ -53,7 +53,16 @@ def test_simple_slopes_rise_with_complexity_and_jn_is_consistent(run3):
 @pytest.mark.e2e
 def test_bootstrap_identical_for_any_shard_count(run3):
     first = (run3 / "results/default/tables/study3_bootstrap_ci.csv").read_bytes()
-    res = snakemake(run3, "results/default/tables/study3_bootstrap_ci.csv", "--cores", "2", "--set-scatter", "bootstrap=3", "--forcerun", "study3_bootstrap_shard")
+    res = snakemake(
+        run3,
+        "results/default/tables/study3_bootstrap_ci.csv",
+        "--cores",
+        "2",
+        "--set-scatter",
+        "bootstrap=3",
+        "--forcerun",
+        "study3_bootstrap_shard",
+    )
     assert res.returncode == 0, (res.stdout + res.stderr)[-3000:]
     assert len(list((run3 / "results/default/study3/bootstrap").glob("shard_*-of-3.csv"))) == 3
     assert (run3 / "results/default/tables/study3_bootstrap_ci.csv").read_bytes() == first
@@ -82,7 +91,11 @@ BAD = [
             "variables": [
                 {"column": "firm_size", "type": "continuous", "min": 1},
                 {"column": "log_firm_size", "type": "derived", "from": "firm_size", "transform": "log"},
-                {"column": "industry", "type": "categorical", "levels": ["information technology", "process technology", "other"]},
+                {
+                    "column": "industry",
+                    "type": "categorical",
+                    "levels": ["information technology", "process technology", "other"],
+                },
                 {"column": "firm_age", "type": "continuous", "min": 0, "max": 300},
                 {"column": "age_copy", "type": "derived", "from": "firm_age", "transform": "identity"},
             ],
@@ -90,7 +103,10 @@ BAD = [
         },
         ["perfect collinearity", "'age_copy'", "'firm_age'"],
     ),
-    ({"moderators": ["COMP", "MARK"], "marker": None, "survey": "tests/bad_inputs/s3_missing_control.csv"}, ["missing required column(s) ['firm_age']"]),
+    (
+        {"moderators": ["COMP", "MARK"], "marker": None, "survey": "tests/bad_inputs/s3_missing_control.csv"},
+        ["missing required column(s) ['firm_age']"],
+    ),
 ]
 
 

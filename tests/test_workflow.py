@@ -39,7 +39,22 @@ def full_run(tmp_path_factory):
 def test_dry_run_prints_the_full_plan(workflow_copy):
     res = snakemake(workflow_copy, "-n", "--quiet", "rules")
     assert res.returncode == 0, res.stderr[-2000:]
-    for rule in ("study1_validate", "study1_coding_summary", "study1_qdpx_crosscheck", "study2_validate", "study2_explore", "study2_confirm", "study3_validate", "study3_measurement", "study3_regression", "study3_bootstrap_shard", "study3_bootstrap_ci", "study3_sem", "study3_hypotheses", "all"):
+    for rule in (
+        "study1_validate",
+        "study1_coding_summary",
+        "study1_qdpx_crosscheck",
+        "study2_validate",
+        "study2_explore",
+        "study2_confirm",
+        "study3_validate",
+        "study3_measurement",
+        "study3_regression",
+        "study3_bootstrap_shard",
+        "study3_bootstrap_ci",
+        "study3_sem",
+        "study3_hypotheses",
+        "all",
+    ):
         assert rule in res.stdout
 
 

@@ -75,19 +75,29 @@ def _accounting(run: Runner) -> tuple[bool, str]:
     return False, first[:200]
 
 
-def slurm_status_preflight(status_command: str | None, init_seconds: int | float | None, run: Runner = _run) -> StatusCheck:
+def slurm_status_preflight(
+    status_command: str | None, init_seconds: int | float | None, run: Runner = _run
+) -> StatusCheck:
     """Check, before submitting, that the cluster answers the status queries the plugin will make.
 
     ``status_command``/``init_seconds``: the executor settings (``slurm-status-command``,
     ``slurm-init-seconds-before-status-checks``; ``None`` for the plugin's default). Returns the
     command the plugin will use; raises :class:`SlurmPreflightError` naming the setting and the fix.
     """
-    fix_squeue = "set `slurm-status-command: squeue` in profiles/slurm/config.yaml (or pass --slurm-status-command squeue)"
+    fix_squeue = (
+        "set `slurm-status-command: squeue` in profiles/slurm/config.yaml (or pass --slurm-status-command squeue)"
+    )
     rc, out = run(["squeue", "-h", "-o", "%i", "-u", os.environ.get("USER") or "root"])
     if rc == 127:
-        raise SlurmPreflightError("SLURM executor: squeue is not installed on this host", "run Snakemake with --profile profiles/slurm on a host that can submit jobs (a login node)")
+        raise SlurmPreflightError(
+            "SLURM executor: squeue is not installed on this host",
+            "run Snakemake with --profile profiles/slurm on a host that can submit jobs (a login node)",
+        )
     if rc != 0:
-        raise SlurmPreflightError(f"SLURM executor: the controller does not answer squeue ({out.splitlines()[0][:200] if out else rc})", "check `sinfo` and `squeue` work here; ask your admins if slurmctld is down")
+        raise SlurmPreflightError(
+            f"SLURM executor: the controller does not answer squeue ({out.splitlines()[0][:200] if out else rc})",
+            "check `sinfo` and `squeue` work here; ask your admins if slurmctld is down",
+        )
     have_sacct = shutil.which("sacct") is not None if run is _run else run(["sacct", "--version"])[0] != 127
     accounting, why = _accounting(run) if have_sacct else (False, "sacct is not installed")
     chosen = status_command or ("sacct" if have_sacct else "squeue")
@@ -128,7 +138,10 @@ def run_summary(results: str | Path, seconds: float, run_name: str) -> str:
     label = "from SYNTHETIC data, not the paper's" if any_synthetic(tables) else "from the configured data"
     lines = [f"crfm-pipeline: run '{run_name}' finished in {seconds:.1f} s ({label})"]
     if pdf.is_file() or html.is_file():
-        lines.append(f"  appendix  {pdf if pdf.is_file() else html}" + (f"  (also {html})" if pdf.is_file() and html.is_file() else ""))
+        lines.append(
+            f"  appendix  {pdf if pdf.is_file() else html}"
+            + (f"  (also {html})" if pdf.is_file() and html.is_file() else "")
+        )
     if tables:
         lines.append(f"  tables    {results / 'tables'}/  ({len(tables)} CSV)")
     if figures:

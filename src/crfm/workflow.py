@@ -37,13 +37,18 @@ def check_workflow_config(config: dict, schema_path) -> MeasurementModel:
     validate_schema(config, schema_path, study_sections())
     for k, sid in enumerate(config["studies"]):
         if sid not in registry():
-            raise ConfigError(f"studies[{k}]", f"'{sid}' is not a registered study", f"use one of {list(registry())} (a study is a module crfm/studies/<id>.py defining STUDY)")
+            raise ConfigError(
+                f"studies[{k}]",
+                f"'{sid}' is not a registered study",
+                f"use one of {list(registry())} (a study is a module crfm/studies/<id>.py defining STUDY)",
+            )
     return check_config(config)
 
 
 def load_config(path, schema_path) -> tuple[dict, MeasurementModel]:
     config = load_yaml(path)
     return config, check_workflow_config(config, schema_path)
+
 
 APPENDIX_RULES_FILE = "workflow/rules/appendix.smk"
 

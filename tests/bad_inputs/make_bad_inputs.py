@@ -45,7 +45,9 @@ write("s2_header_only.csv", s2[:2])
 write("s2_semicolon.csv", [r.replace(",", ";") for r in s2])
 write("s2_utf16_bom.csv", s2, encoding="utf-16")
 (HERE / "s2_utf8_bom_ok.csv").write_bytes(b"\xef\xbb\xbf" + ("\n".join(s2) + "\n").encode())
-(HERE / "s2_latin1.csv").write_bytes(("\n".join(edit_cell(list(s2), 4, "respondent_id", "R\u00e9003")) + "\n").encode("latin-1"))
+(HERE / "s2_latin1.csv").write_bytes(
+    ("\n".join(edit_cell(list(s2), 4, "respondent_id", "R\u00e9003")) + "\n").encode("latin-1")
+)
 write("s2_ragged_row.csv", s2[:6] + [s2[6] + ",5"] + s2[7:])
 write("s2_duplicate_column.csv", [s2[0], s2[1].replace("RCOM2", "RCOM1", 1).replace("RCOM3", "RCOM2")] + s2[2:])
 

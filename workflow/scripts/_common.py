@@ -37,7 +37,9 @@ class Context:
         from crfm.workflow import rules_file
 
         synthetic = self.synthetic if synthetic is None else synthetic
-        by_stem = {Path(p).stem: p for p in _paths(outputs if outputs is not None else self.smk.output) if p.endswith(".csv")}
+        by_stem = {
+            Path(p).stem: p for p in _paths(outputs if outputs is not None else self.smk.output) if p.endswith(".csv")
+        }
         for t in result.tables():
             if t.name not in by_stem:
                 raise KeyError(f"rule {self.rule} computed table '{t.name}' but declares no output for it")
@@ -52,7 +54,9 @@ class Context:
         from crfm.workflow import rules_file
 
         synthetic = self.synthetic if synthetic is None else synthetic
-        write_table(frame, path, synthetic=synthetic, notes=notes, producer=Producer(self.rule, rules_file(self.rule), code))
+        write_table(
+            frame, path, synthetic=synthetic, notes=notes, producer=Producer(self.rule, rules_file(self.rule), code)
+        )
 
     def write_json(self, obj, path, *, synthetic=None) -> None:
         from crfm.data.tables import write_json
@@ -82,7 +86,9 @@ def run(snakemake, main) -> None:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
     # Third-party chatter stays out; our own INFO goes in.
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
+    )
     logging.getLogger("crfm").setLevel(logging.INFO)
     log = logging.getLogger(f"crfm.{snakemake.rule}")
     try:

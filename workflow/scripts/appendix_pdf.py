@@ -32,7 +32,12 @@ def main(smk, ctx):
     )
     html = render_html(templates, doc, for_pdf=True, font_dir=font_dir())
     html_to_pdf(html, out, base_dir=out.parent)
-    ctx.log.info("appendix.pdf: set by %s (no TeX found): %d tables, %d figures", engine.version, doc["counts"]["tables"], doc["counts"]["figures"])
+    ctx.log.info(
+        "appendix.pdf: set by %s (no TeX found): %d tables, %d figures",
+        engine.version,
+        doc["counts"]["tables"],
+        doc["counts"]["figures"],
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -13,7 +13,9 @@ def main(smk, ctx):
     html_dir = Path(next(v for k, v in smk.output.items() if k.startswith("html_"))).parent
     tex_dir = Path(smk.output.tex[0]).parent
     labels = Labels.from_config(ctx.settings)
-    entries = render_tables(smk.input.tables, html_dir, tex_dir, smk.output.index, labels=labels, bib=Bibliography.load(smk.input.bib))
+    entries = render_tables(
+        smk.input.tables, html_dir, tex_dir, smk.output.index, labels=labels, bib=Bibliography.load(smk.input.bib)
+    )
     for e in entries:
         ctx.log.info("Table %s  %s  (%d rows x %d columns)", e["number"], e["name"], e["rows"], e["columns"])
 

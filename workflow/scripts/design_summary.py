@@ -9,7 +9,13 @@ def main(smk, ctx):
 
     r = design.gather(ctx.settings, [ctx.read(p) for p in smk.input.shards])
     ctx.write(r, synthetic=True)
-    ctx.write_frame(r.replications, smk.output.replications, notes=[r.notes()], code="crfm.studies.design.replicate_block", synthetic=True)
+    ctx.write_frame(
+        r.replications,
+        smk.output.replications,
+        notes=[r.notes()],
+        code="crfm.studies.design.replicate_block",
+        synthetic=True,
+    )
     figures.save_figure(figures.power_figure(r.power), [smk.output.figure, smk.output.figure_pdf], synthetic=True)
     ctx.log.info("design power:\n%s", r.power.to_string())
 

@@ -10,7 +10,9 @@ def main(smk, ctx):
     code = "crfm.studies.study1.validate"
     for name, frame in (("interviews", r.interviews), ("segments", r.segments), ("codebook", r.codebook)):
         ctx.write_frame(frame, smk.output[name], code=code, synthetic=r.synthetic)
-    ctx.log.info("study1: %d interviews, %d coded segments, %d codes", len(r.interviews), len(r.segments), len(r.codebook))
+    ctx.log.info(
+        "study1: %d interviews, %d coded segments, %d codes", len(r.interviews), len(r.segments), len(r.codebook)
+    )
 
 
 run(snakemake, main)  # noqa: F821

@@ -12,7 +12,9 @@ def main(smk, ctx):
     settings = ctx.settings
     read = lambda p: ctx.read(p, dtype={settings["study2"]["id_column"]: str})  # noqa: E731
     retained = read_retained(ctx.read(smk.input.retained))
-    r = study2.confirm(read(smk.input.data), read(smk.input.samples), retained, settings, MeasurementModel.from_config(settings))
+    r = study2.confirm(
+        read(smk.input.data), read(smk.input.samples), retained, settings, MeasurementModel.from_config(settings)
+    )
     ctx.write(r)
     ctx.write_json(r.facts(), smk.output.summary)
     for p in r.problems:

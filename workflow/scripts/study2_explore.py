@@ -13,10 +13,21 @@ def main(smk, ctx):
     df = ctx.read(smk.input.data, dtype={settings["study2"]["id_column"]: str})
     r = study2.explore(df, settings, MeasurementModel.from_config(settings))
     ctx.write(r)
-    ctx.write_frame(r.retained, smk.output.retained, notes=["Items retained after purification: the scale Study 3 uses."], code="crfm.stats.efa.purify")
+    ctx.write_frame(
+        r.retained,
+        smk.output.retained,
+        notes=["Items retained after purification: the scale Study 3 uses."],
+        code="crfm.stats.efa.purify",
+    )
     ctx.write_frame(r.samples, smk.output.samples, code="crfm.studies.study2.split_samples")
-    figures.save_figure(figures.scree_figure(r.parallel), [smk.output.scree, smk.output.scree_pdf], synthetic=ctx.synthetic)
-    figures.save_figure(figures.efa_loadings_figure(r.efa_loadings), [smk.output.heatmap, smk.output.heatmap_pdf], synthetic=ctx.synthetic)
+    figures.save_figure(
+        figures.scree_figure(r.parallel), [smk.output.scree, smk.output.scree_pdf], synthetic=ctx.synthetic
+    )
+    figures.save_figure(
+        figures.efa_loadings_figure(r.efa_loadings),
+        [smk.output.heatmap, smk.output.heatmap_pdf],
+        synthetic=ctx.synthetic,
+    )
     ctx.write_json(r.facts(), smk.output.summary)
     ctx.log.info("study2 explore: %s", r.facts())
 

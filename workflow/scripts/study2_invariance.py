@@ -9,7 +9,9 @@ def main(smk, ctx):
 
     settings = ctx.settings
     read = lambda p: ctx.read(p, dtype={settings["study2"]["id_column"]: str})  # noqa: E731
-    r = study2.invariance(read(smk.input.data), read(smk.input.samples), read_retained(ctx.read(smk.input.retained)), settings)
+    r = study2.invariance(
+        read(smk.input.data), read(smk.input.samples), read_retained(ctx.read(smk.input.retained)), settings
+    )
     ctx.write(r)
     ctx.log.info("study2 invariance:\n%s", r.table.to_string())
 

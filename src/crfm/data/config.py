@@ -30,14 +30,18 @@ def load_yaml(path) -> dict:
     except FileNotFoundError:
         raise ConfigError(str(path), "file not found", "check the path given to --configfile") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the file as UTF-8") from None
+        raise ConfigError(
+            str(path), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the file as UTF-8"
+        ) from None
     except OSError as exc:
         raise ConfigError(str(path), f"cannot be read ({exc.strerror})", "check the path and its permissions") from None
     check_duplicate_keys(text, path)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), f"not valid YAML ({' '.join(str(exc).split())})", "fix the YAML syntax at the position shown") from None
+        raise ConfigError(
+            str(path), f"not valid YAML ({' '.join(str(exc).split())})", "fix the YAML syntax at the position shown"
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(str(path), "the file does not hold a mapping of keys", "write `key: value` pairs")
     return data
@@ -276,7 +280,9 @@ def check_config(config: dict) -> MeasurementModel:
         name = c["construct"]
         key = f"measurement[{k}]"
         if name in seen_c:
-            raise ConfigError(f"{key}.construct", f"construct '{name}' is declared twice", "give each construct one entry")
+            raise ConfigError(
+                f"{key}.construct", f"construct '{name}' is declared twice", "give each construct one entry"
+            )
         seen_c[name] = k
         ids = [i["id"] for i in c["items"]]
         if len(ids) < 2:
@@ -295,31 +301,51 @@ def check_config(config: dict) -> MeasurementModel:
             seen_i[item] = name
         for r in c.get("reverse") or []:
             if r not in ids:
-                raise ConfigError(f"{key}.reverse", f"reverse-keyed item '{r}' is not an item of '{name}'", f"use one of {ids}")
+                raise ConfigError(
+                    f"{key}.reverse", f"reverse-keyed item '{r}' is not an item of '{name}'", f"use one of {ids}"
+                )
         scale = c["scale"]
         if scale["type"] == "likert":
             lo, hi = scale.get("min"), scale.get("max")
             if lo is None or hi is None or lo != int(lo) or hi != int(hi) or lo >= hi:
-                raise ConfigError(f"{key}.scale", "a likert scale needs integer min < max", "e.g. {type: likert, min: 1, max: 7}")
+                raise ConfigError(
+                    f"{key}.scale", "a likert scale needs integer min < max", "e.g. {type: likert, min: 1, max: 7}"
+                )
         if c.get("reverse") and (scale.get("min") is None or scale.get("max") is None):
-            raise ConfigError(f"{key}.scale", f"reverse-keyed items of '{name}' need scale min and max", "set scale min and max")
+            raise ConfigError(
+                f"{key}.scale", f"reverse-keyed items of '{name}' need scale min and max", "set scale min and max"
+            )
     model = MeasurementModel.from_config(config)
 
     so = config.get("second_order")
     if so:
         for d in so["dimensions"]:
             if d not in model.constructs:
-                raise ConfigError("second_order.dimensions", f"'{d}' is not a construct of `measurement`", f"use one of {list(model.constructs)}")
+                raise ConfigError(
+                    "second_order.dimensions",
+                    f"'{d}' is not a construct of `measurement`",
+                    f"use one of {list(model.constructs)}",
+                )
         if so["factor"] in model.constructs:
-            raise ConfigError("second_order.factor", f"'{so['factor']}' is also a first-order construct", "give the second-order factor its own name")
+            raise ConfigError(
+                "second_order.factor",
+                f"'{so['factor']}' is also a first-order construct",
+                "give the second-order factor its own name",
+            )
 
     for study in config["studies"]:
         if study not in config:
-            raise ConfigError("studies", f"'{study}' is listed but the config has no `{study}:` section", f"add a `{study}:` section or drop it from `studies`")
+            raise ConfigError(
+                "studies",
+                f"'{study}' is listed but the config has no `{study}:` section",
+                f"add a `{study}:` section or drop it from `studies`",
+            )
 
     def need_construct(key, name):
         if name not in model.constructs:
-            raise ConfigError(key, f"'{name}' is not a construct of `measurement`", f"use one of {list(model.constructs)}")
+            raise ConfigError(
+                key, f"'{name}' is not a construct of `measurement`", f"use one of {list(model.constructs)}"
+            )
 
     s1 = config.get("study1") if "study1" in config["studies"] else None
     if isinstance(s1, dict) and s1.get("source", "segments") == "qdpx":
@@ -346,21 +372,39 @@ def check_config(config: dict) -> MeasurementModel:
                 need_construct("study3.marker", sc["marker"])
             focal_ok = sc["focal"] in model.constructs or (so and sc["focal"] == so["factor"])
             if not focal_ok:
-                raise ConfigError("study3.focal", f"'{sc['focal']}' is neither a construct nor the second-order factor", "name a construct or second_order.factor")
+                raise ConfigError(
+                    "study3.focal",
+                    f"'{sc['focal']}' is neither a construct nor the second-order factor",
+                    "name a construct or second_order.factor",
+                )
             varnames = [v["column"] for v in sc.get("variables", [])]
             for k, ctl in enumerate(sc.get("controls", [])):
                 if ctl not in varnames:
-                    raise ConfigError(f"study3.controls[{k}]", f"control '{ctl}' is not declared in study3.variables", "declare it under study3.variables")
+                    raise ConfigError(
+                        f"study3.controls[{k}]",
+                        f"control '{ctl}' is not declared in study3.variables",
+                        "declare it under study3.variables",
+                    )
         for k, v in enumerate(sc.get("variables", [])):
             vk = f"{study}.variables[{k}]"
             if v["column"] in seen_i:
-                raise ConfigError(vk, f"'{v['column']}' is already an item of '{seen_i[v['column']]}'", "give the variable another column name")
+                raise ConfigError(
+                    vk,
+                    f"'{v['column']}' is already an item of '{seen_i[v['column']]}'",
+                    "give the variable another column name",
+                )
             if v["type"] == "derived":
                 if not v.get("from") or not v.get("transform"):
-                    raise ConfigError(vk, "a derived variable needs `from` and `transform`", "e.g. {column: log_size, type: derived, from: size, transform: log}")
+                    raise ConfigError(
+                        vk,
+                        "a derived variable needs `from` and `transform`",
+                        "e.g. {column: log_size, type: derived, from: size, transform: log}",
+                    )
                 source = next((w for w in sc["variables"] if w["column"] == v["from"]), None)
                 if source is None:
-                    raise ConfigError(f"{vk}.from", f"'{v['from']}' is not a declared variable", "declare the source column first")
+                    raise ConfigError(
+                        f"{vk}.from", f"'{v['from']}' is not a declared variable", "declare the source column first"
+                    )
                 if source["type"] != "continuous":
                     raise ConfigError(
                         f"{vk}.from",
@@ -377,22 +421,40 @@ def check_config(config: dict) -> MeasurementModel:
                     need_construct(f"{study}.exclusions.straightlining.blocks[{b}][{j}]", c)
         ac = ex.get("attention_check")
         if ac and ac["column"] in seen_i:
-            raise ConfigError(f"{study}.exclusions.attention_check.column", f"'{ac['column']}' is a scale item", "name the attention-check column")
+            raise ConfigError(
+                f"{study}.exclusions.attention_check.column",
+                f"'{ac['column']}' is a scale item",
+                "name the attention-check column",
+            )
 
     if "design" in config["studies"]:
         d = config["design"]
         if d["size"] not in d["sizes"]:
-            raise ConfigError("design.size", f"'{d['size']}' is not one of design.sizes {sorted(d['sizes'])}", "pick a defined size")
+            raise ConfigError(
+                "design.size", f"'{d['size']}' is not one of design.sizes {sorted(d['sizes'])}", "pick a defined size"
+            )
         for key in ("second_order", "study3", "population"):
             if not config.get(key):
-                raise ConfigError(key, "the design analysis simulates from the population model and the Study 3 setup", f"declare `{key}`")
+                raise ConfigError(
+                    key,
+                    "the design analysis simulates from the population model and the Study 3 setup",
+                    f"declare `{key}`",
+                )
 
     if "study1" in config["studies"]:
         s1 = config["study1"]
         if s1.get("source", "segments") == "qdpx" and not s1.get("qdpx"):
-            raise ConfigError("study1.qdpx", "study1.source is 'qdpx' but no .qdpx file is set", "set study1.qdpx or use source: segments")
+            raise ConfigError(
+                "study1.qdpx",
+                "study1.source is 'qdpx' but no .qdpx file is set",
+                "set study1.qdpx or use source: segments",
+            )
         if not so:
-            raise ConfigError("second_order", "Study 1 traces codes to the CRFM dimensions named in second_order.dimensions", "declare second_order")
+            raise ConfigError(
+                "second_order",
+                "Study 1 traces codes to the CRFM dimensions named in second_order.dimensions",
+                "declare second_order",
+            )
     return model
 
 

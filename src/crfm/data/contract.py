@@ -79,13 +79,17 @@ def _show(value, limit: int = 40) -> str:
 
 def _read_bytes(path: Path) -> bytes:
     if path.is_dir():
-        raise InputError(path, "is a directory, not a CSV file", "point the config at the sheet's .csv file, not at its folder")
+        raise InputError(
+            path, "is a directory, not a CSV file", "point the config at the sheet's .csv file, not at its folder"
+        )
     if not path.exists():
         raise InputError(path, "file not found", "check the path in the config")
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(path, f"the file cannot be read ({exc.strerror})", "check the path and the file's permissions") from None
+        raise InputError(
+            path, f"the file cannot be read ({exc.strerror})", "check the path and the file's permissions"
+        ) from None
 
 
 def read_sheet(path) -> Sheet:
@@ -100,7 +104,10 @@ def read_sheet(path) -> Sheet:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            path, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", "save the file as CSV UTF-8", rows=[_line_at(raw, exc.start)]
+            path,
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            "save the file as CSV UTF-8",
+            rows=[_line_at(raw, exc.start)],
         ) from None
     # Leading '#' lines: comments. Lines as csv and io count them (LF, CRLF, CR).
     offset = n_comments = 0
@@ -114,11 +121,15 @@ def read_sheet(path) -> Sheet:
     header_line = n_comments + 1
     body = text[offset:]
     if not body.strip():
-        raise InputError(path, "no header row", "the first line (after '#' comments) must name the columns", rows=[header_line])
+        raise InputError(
+            path, "no header row", "the first line (after '#' comments) must name the columns", rows=[header_line]
+        )
     records = _records(path, body, header_line)
     line0, header = records[0]
     if line0 != header_line or all(not c.strip() for c in header):
-        raise InputError(path, "no header row", "the first line (after '#' comments) must name the columns", rows=[header_line])
+        raise InputError(
+            path, "no header row", "the first line (after '#' comments) must name the columns", rows=[header_line]
+        )
     if len(header) == 1:
         for delim, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
             if delim in header[0]:
@@ -137,7 +148,12 @@ def read_sheet(path) -> Sheet:
         raise InputError(path, f"duplicate column name(s) {dup}", "give every column a unique name", rows=[header_line])
     bad = [c for c in cols if _CONTROL.search(c)]
     if bad:
-        raise InputError(path, f"column name(s) {[_show(c) for c in bad[:5]]} hold a control character", "rename the column(s)", rows=[header_line])
+        raise InputError(
+            path,
+            f"column name(s) {[_show(c) for c in bad[:5]]} hold a control character",
+            "rename the column(s)",
+            rows=[header_line],
+        )
     data, lines = [], []
     for line, r in records[1:]:
         if len(r) == 0 or all(not x.strip() for x in r):
@@ -174,13 +190,13 @@ def _records(path, body: str, first_line: int) -> list[tuple[int, list[str]]]:
                 raise InputError(
                     path,
                     f"a quoted cell opened on line {start} is never closed (the file ends inside it)",
-                    "close the quote, or write a quote inside a cell as two quotes (\"\")",
+                    'close the quote, or write a quote inside a cell as two quotes ("")',
                     rows=[start],
                 ) from None
             raise InputError(
                 path,
                 f"malformed CSV quoting ({exc})",
-                "quote a whole cell (\"...\") and write a quote inside it as two quotes (\"\")",
+                'quote a whole cell ("...") and write a quote inside it as two quotes ("")',
                 rows=[first_line + max(reader.line_num - 1, done)],
             ) from None
         return out
@@ -222,7 +238,9 @@ def _values_in(sheet: Sheet, col: str, allowed, what: str, fix: str) -> None:
     bad = (~s.isin(set(allowed)) & ~s.isin(MISSING_TOKENS)).to_numpy()
     if bad.any():
         examples = [_show(v) for v in sorted(set(s[bad]))[:5]]
-        raise InputError(sheet.path, f"value(s) [{', '.join(examples)}] {what}", fix, rows=sheet.line_of(bad), column=col)
+        raise InputError(
+            sheet.path, f"value(s) [{', '.join(examples)}] {what}", fix, rows=sheet.line_of(bad), column=col
+        )
 
 
 def _parse_number(text: str) -> float | None:
@@ -432,14 +450,19 @@ def _no_empty(sheet: Sheet, cols) -> None:
     for c in cols:
         empty = sheet.data[c].isin(MISSING_TOKENS).to_numpy()
         if empty.any():
-            raise InputError(sheet.path, "empty cell in a required column", "fill in the value", rows=sheet.line_of(empty), column=c)
+            raise InputError(
+                sheet.path, "empty cell in a required column", "fill in the value", rows=sheet.line_of(empty), column=c
+            )
 
 
 def _no_unknown(sheet: Sheet, allowed, more: str = "") -> None:
     unknown = [c for c in sheet.data.columns if c not in allowed]
     if unknown:
         raise InputError(
-            sheet.path, f"unknown column(s) {unknown}", f"the sheet's columns are {list(allowed)}" + (f"; {more}" if more else ""), rows=[sheet.header]
+            sheet.path,
+            f"unknown column(s) {unknown}",
+            f"the sheet's columns are {list(allowed)}" + (f"; {more}" if more else ""),
+            rows=[sheet.header],
         )
 
 
@@ -450,7 +473,11 @@ def validate_codebook(sheet: Sheet, model: MeasurementModel, dimensions: list[st
     _no_empty(sheet, ["code", "label", "kind", "level", "dimension"])
     _unique_ids(sheet, "code")
     df = sheet.data
-    for col, allowed in (("kind", ["practice", "function"]), ("level", ["external", "internal"]), ("dimension", dimensions)):
+    for col, allowed in (
+        ("kind", ["practice", "function"]),
+        ("level", ["external", "internal"]),
+        ("dimension", dimensions),
+    ):
         _values_in(sheet, col, allowed, f"not among {allowed}", f"use one of {allowed}")
     pool = set(model.items_of(dimensions))
     for k, cell in enumerate(df["items"]):
@@ -476,24 +503,42 @@ def validate_interviews(sheet: Sheet) -> pd.DataFrame:
     _check_range(sheet, "order", order, 1, None, integer=True)
     dup = order.duplicated(keep=False).to_numpy()
     if dup.any():
-        raise InputError(sheet.path, "two interviews share an order number", "give each interview its own position", rows=sheet.line_of(dup), column="order")
+        raise InputError(
+            sheet.path,
+            "two interviews share an order number",
+            "give each interview its own position",
+            rows=sheet.line_of(dup),
+            column="order",
+        )
     df = sheet.data.copy()
     df["order"] = order.astype(int)
     return df
 
 
-def validate_segments(sheet: Sheet, interviews: pd.DataFrame, codebook: pd.DataFrame, rating: dict | None = None) -> pd.DataFrame:
+def validate_segments(
+    sheet: Sheet, interviews: pd.DataFrame, codebook: pd.DataFrame, rating: dict | None = None
+) -> pd.DataFrame:
     """Check the coded segments. ``rating`` ({column, order}): an optional rating column of every coded
     segment (e.g. intensity 1-3); its answers must be among ``order`` (an empty cell: not rated)."""
     _require_columns(sheet, SEGMENT_COLUMNS, "coded segments")
     rating_cols = [rating["column"]] if rating and rating["column"] in sheet.data.columns else []
-    _no_unknown(sheet, SEGMENT_COLUMNS + ["excerpt"] + rating_cols, "or declare a rating column of the segments under study1.reliability.intensity")
+    _no_unknown(
+        sheet,
+        SEGMENT_COLUMNS + ["excerpt"] + rating_cols,
+        "or declare a rating column of the segments under study1.reliability.intensity",
+    )
     _no_control(sheet, SEGMENT_COLUMNS + rating_cols)
     _no_empty(sheet, SEGMENT_COLUMNS)
     df = sheet.data
     for col in rating_cols:
         allowed = [str(v) for v in rating["order"]]
-        _values_in(sheet, col, allowed, f"not among the rating's values {allowed}", f"rate with one of {allowed} or leave the cell empty; or change study1.reliability.intensity.order")
+        _values_in(
+            sheet,
+            col,
+            allowed,
+            f"not among the rating's values {allowed}",
+            f"rate with one of {allowed} or leave the cell empty; or change study1.reliability.intensity.order",
+        )
     _values_in(
         sheet,
         "interview_id",
@@ -521,6 +566,11 @@ def validate_segments(sheet: Sheet, interviews: pd.DataFrame, codebook: pd.DataF
     multi = owners[owners > 1].index
     if len(multi):
         mask = df["segment_id"].isin(multi).to_numpy()
-        raise InputError(sheet.path, f"segment(s) {list(multi)[:5]} appear under two interviews", "segment IDs must belong to one interview", rows=sheet.line_of(mask), column="segment_id")
+        raise InputError(
+            sheet.path,
+            f"segment(s) {list(multi)[:5]} appear under two interviews",
+            "segment IDs must belong to one interview",
+            rows=sheet.line_of(mask),
+            column="segment_id",
+        )
     return df.copy()
-

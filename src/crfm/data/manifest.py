@@ -50,7 +50,9 @@ def read_manifest(path) -> dict:
     if path.is_dir():
         raise InputError(path, "is a directory, not a manifest file", "point data.manifest at the manifest.yaml file")
     if not path.exists():
-        raise InputError(path, "raw-data manifest not found", "create it with `synthetic: true|false` (see config/README.md)")
+        raise InputError(
+            path, "raw-data manifest not found", "create it with `synthetic: true|false` (see config/README.md)"
+        )
     from crfm.data.config import find_duplicate_key
 
     try:
@@ -58,9 +60,13 @@ def read_manifest(path) -> dict:
         dup = find_duplicate_key(text)
         data = yaml.safe_load(text)
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the manifest as UTF-8") from None
+        raise InputError(
+            path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the manifest as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(path, f"not valid YAML ({' '.join(str(exc).split())[:300]})", "fix the manifest's YAML") from None
+        raise InputError(
+            path, f"not valid YAML ({' '.join(str(exc).split())[:300]})", "fix the manifest's YAML"
+        ) from None
     except OSError as exc:
         raise InputError(path, f"cannot be read ({exc.strerror})", "check the path and its permissions") from None
     if dup:

@@ -60,9 +60,7 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 SEGMENT_COLUMNS = ["interview_id", "segment_id", "coder", "code", "excerpt"]
 CODE_COLUMNS = ["code", "definition", "parent", "is_codable"]
 
-_GUID_RE = re.compile(
-    r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$"
-)
+_GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -195,9 +193,7 @@ def _read_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget:
         RuntimeError,
         NotImplementedError,
     ) as exc:
-        raise _err(
-            path, f"member '{info.filename}' cannot be decompressed ({exc})", "re-export the project"
-        ) from exc
+        raise _err(path, f"member '{info.filename}' cannot be decompressed ({exc})", "re-export the project") from exc
     budget[0] -= buf.tell()
     return buf.getvalue()
 
@@ -231,9 +227,7 @@ def _parse_xml(path: Path, data: bytes):
             f"remove the external reference from {PROJECT_MEMBER}",
         ) from exc
     except defusedxml.DefusedXmlException as exc:  # pragma: no cover - other defusedxml refusals
-        raise _err(
-            path, f"{PROJECT_MEMBER} was refused by the XML guard ({exc})", "re-export the project"
-        ) from exc
+        raise _err(path, f"{PROJECT_MEMBER} was refused by the XML guard ({exc})", "re-export the project") from exc
     except DET.ParseError as exc:
         raise _err(
             path,
@@ -306,9 +300,7 @@ def read_qdpx(path, *, limits: ZipLimits = DEFAULT_LIMITS) -> QDPXContents:
             try:
                 return data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
-                raise _err(
-                    path, f"member '{name}' is not UTF-8 text ({exc})", "re-export the project"
-                ) from exc
+                raise _err(path, f"member '{name}' is not UTF-8 text ({exc})", "re-export the project") from exc
 
         return _interpret(path, root, read_text)
 
@@ -326,9 +318,7 @@ def _interpret(path: Path, root, read_text) -> QDPXContents:
         g = _guid(u.get("guid"))
         name = u.get("name") or u.get("id")
         if not g or not name:
-            raise _err(
-                path, f"a User (guid '{u.get('guid')}') has no guid or no name", "name every user (coder)"
-            )
+            raise _err(path, f"a User (guid '{u.get('guid')}') has no guid or no name", "name every user (coder)")
         users[g] = name
     # codes -------------------------------------------------------------------------------------
     codes: dict[str, str] = {}
@@ -336,7 +326,9 @@ def _interpret(path: Path, root, read_text) -> QDPXContents:
 
     # Depth-first, in document order, without recursion: a hostile export can nest codes deeper than
     # Python's stack.
-    todo = [(c, None, 1) for codes_el in root.iterfind(f"{_Q}CodeBook/{_Q}Codes") for c in codes_el.iterfind(f"{_Q}Code")]
+    todo = [
+        (c, None, 1) for codes_el in root.iterfind(f"{_Q}CodeBook/{_Q}Codes") for c in codes_el.iterfind(f"{_Q}Code")
+    ]
     todo.reverse()
     names: set[str] = set()
     while todo:
@@ -397,16 +389,12 @@ def _interpret(path: Path, root, read_text) -> QDPXContents:
         for sel in src.iterfind(f"{_Q}PlainTextSelection"):
             sid = sel.get("name") or sel.get("guid")
             if not sid:
-                raise _err(
-                    path, f"a PlainTextSelection in TextSource '{iid}' has neither name nor guid", "re-export"
-                )
+                raise _err(path, f"a PlainTextSelection in TextSource '{iid}' has neither name nor guid", "re-export")
             where = f"PlainTextSelection '{sid}' in TextSource '{iid}'"
             try:
                 start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
             except (TypeError, ValueError):
-                raise _err(
-                    path, f"{where} lacks integer startPosition/endPosition", "re-export the project"
-                ) from None
+                raise _err(path, f"{where} lacks integer startPosition/endPosition", "re-export the project") from None
             excerpt = None
             if text is not None:
                 if not 0 <= start <= end <= len(text):
@@ -427,9 +415,7 @@ def _interpret(path: Path, root, read_text) -> QDPXContents:
                 ref = cod.find(f"{_Q}CodeRef")
                 target = _guid(ref.get("targetGUID")) if ref is not None else None
                 if not target:
-                    raise _err(
-                        path, f"a Coding of {where} has no CodeRef targetGUID", "re-export the project"
-                    )
+                    raise _err(path, f"a Coding of {where} has no CodeRef targetGUID", "re-export the project")
                 if target not in codes:
                     raise _err(
                         path,
@@ -532,9 +518,7 @@ def write_qdpx(
     if "code" not in codebook.columns:
         raise InputError("codebook", "missing column 'code'", "pass the codebook table", column="code")
     seg = pd.DataFrame({c: segments[c].astype(str) for c in required})
-    seg["excerpt"] = (
-        [_text_or_none(v) for v in segments["excerpt"]] if "excerpt" in segments.columns else None
-    )
+    seg["excerpt"] = [_text_or_none(v) for v in segments["excerpt"]] if "excerpt" in segments.columns else None
     dup = seg.duplicated(["segment_id", "coder"], keep=False)
     if dup.any():
         r = seg.loc[dup].iloc[0]
@@ -546,9 +530,7 @@ def write_qdpx(
         )
     cb_codes = [str(c) for c in codebook["code"]]
     if len(set(cb_codes)) != len(cb_codes):
-        raise InputError(
-            "codebook", "a code is defined more than once", "define every code once", column="code"
-        )
+        raise InputError("codebook", "a code is defined more than once", "define every code once", column="code")
     undefined = sorted(set(seg["code"]) - set(cb_codes))
     if undefined:
         raise InputError(

@@ -160,7 +160,18 @@ def _latent_dimensions(pop: dict, dims: list[str], n: int, rng) -> tuple[np.ndar
     return g, f
 
 
-def _items(pop, model: MeasurementModel, construct: str, factor: np.ndarray, others: dict, dim_corr, method, mload, rng, survey_pop):
+def _items(
+    pop,
+    model: MeasurementModel,
+    construct: str,
+    factor: np.ndarray,
+    others: dict,
+    dim_corr,
+    method,
+    mload,
+    rng,
+    survey_pop,
+):
     out = {}
     c = model.constructs[construct]
     lo, hi = c.scale_min, c.scale_max
@@ -252,7 +263,9 @@ def make_study3(config: dict, model: MeasurementModel, rng: np.random.Generator)
     g, f = _latent_dimensions(pop, dims, n, rng)
     comp = 0.2 * g + np.sqrt(1 - 0.04) * rng.standard_normal(n)
     industry_levels = next(v["levels"] for v in s3["variables"] if v["column"] == "industry")
-    industry = rng.choice(industry_levels, size=n, p=[0.4, 0.4, 0.2][: len(industry_levels)] if len(industry_levels) == 3 else None)
+    industry = rng.choice(
+        industry_levels, size=n, p=[0.4, 0.4, 0.2][: len(industry_levels)] if len(industry_levels) == 3 else None
+    )
     size = np.maximum(1, np.round(np.exp(np.log(150) + 1.1 * rng.standard_normal(n))))
     age = np.clip(np.round(np.exp(np.log(25) + 0.6 * rng.standard_normal(n))), 1, 250)
     z = lambda v: (v - v.mean()) / v.std()  # noqa: E731
@@ -266,8 +279,12 @@ def make_study3(config: dict, model: MeasurementModel, rng: np.random.Generator)
     )
     r = 0.2
     var_sys = (
-        eff["crfm"] ** 2 + eff["complexity"] ** 2 + 2 * r * eff["crfm"] * eff["complexity"] + eff["interaction"] ** 2 * (1 + r**2)
-        + eff.get("log_firm_size", 0.0) ** 2 + eff.get("firm_age", 0.0) ** 2
+        eff["crfm"] ** 2
+        + eff["complexity"] ** 2
+        + 2 * r * eff["crfm"] * eff["complexity"]
+        + eff["interaction"] ** 2 * (1 + r**2)
+        + eff.get("log_firm_size", 0.0) ** 2
+        + eff.get("firm_age", 0.0) ** 2
     )
     if var_sys >= 1:
         raise ValueError("population.study3.effects explain >= 100% of performance variance; lower them")
@@ -318,7 +335,9 @@ def generate(config: dict, model: MeasurementModel, out_dir, codebook_path=None)
         codebook = pd.read_csv(codebook_path or config["study1"]["codebook"], dtype=str, keep_default_na=False)
         interviews, segments = make_study1(config, codebook, rng_for(seed, STREAMS["study1"]))
         pop1 = config["population"]["study1"]
-        segments = add_intensity(segments, pop1.get("intensity"), pop1["coders"][0], rng_for(seed, STREAMS["study1_intensity"]))
+        segments = add_intensity(
+            segments, pop1.get("intensity"), pop1["coders"][0], rng_for(seed, STREAMS["study1_intensity"])
+        )
         for key, df in (("study1_interviews", interviews), ("study1_segments", segments)):
             p = out / FILES[key]
             p.write_bytes(_csv_bytes(df))

@@ -60,7 +60,9 @@ def _one_line(text) -> str:
     return " ".join(str(text).split())
 
 
-def write_table(df: pd.DataFrame, path, *, synthetic: bool, index: bool = False, notes=(), producer: Producer | None = None) -> None:
+def write_table(
+    df: pd.DataFrame, path, *, synthetic: bool, index: bool = False, notes=(), producer: Producer | None = None
+) -> None:
     """Write ``df`` as CSV after its comment lines (synthetic banner, producer, notes; see the module
     docstring)."""
     path = Path(path)
@@ -83,7 +85,11 @@ def _has_bare_cr(df: pd.DataFrame, index: bool) -> bool:
     def any_cr(values) -> bool:
         return any(isinstance(v, str) and "\r" in v for v in values)
 
-    return any_cr(map(str, df.columns)) or any(any_cr(df[c]) for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c])) or (index and any_cr(df.index))
+    return (
+        any_cr(map(str, df.columns))
+        or any(any_cr(df[c]) for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))
+        or (index and any_cr(df.index))
+    )
 
 
 def _comments(path) -> list[str]:

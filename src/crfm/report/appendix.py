@@ -343,7 +343,14 @@ def render_prose(env: Environment, name: str, ctx: dict) -> list:
 
 
 def build_context(
-    numbers: dict, index: dict, provenance: dict, figures: list[dict], *, labels: Labels | None = None, bib=None, pdf_engine=None
+    numbers: dict,
+    index: dict,
+    provenance: dict,
+    figures: list[dict],
+    *,
+    labels: Labels | None = None,
+    bib=None,
+    pdf_engine=None,
 ) -> dict:
     """Everything the templates see. Numbers wrapped as :class:`Num`; tables as index entries;
     ``labels`` the reader-facing names, ``bib`` the bibliography (:class:`~crfm.report.bib.Bibliography`),

@@ -31,7 +31,11 @@ ACCENTS = {
 
 def _detex(s: str) -> str:
     """BibTeX value -> Unicode text: accents, \\&, --, and braces dropped."""
-    s = re.sub(r"\{\\([\"'`^~])\{?(\\?[A-Za-z])\}?\}", lambda m: ACCENTS[m.group(1)].get(m.group(2).lstrip("\\"), m.group(2)), s)
+    s = re.sub(
+        r"\{\\([\"'`^~])\{?(\\?[A-Za-z])\}?\}",
+        lambda m: ACCENTS[m.group(1)].get(m.group(2).lstrip("\\"), m.group(2)),
+        s,
+    )
     s = re.sub(r"\\([\"'`^~])\{?([A-Za-z])\}?", lambda m: ACCENTS[m.group(1)].get(m.group(2), m.group(2)), s)
     s = s.replace(r"\&", "&").replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
     return " ".join(s.replace("{", "").replace("}", "").split())
@@ -47,7 +51,9 @@ class Name:
     def initials(self) -> str:
         out = []
         for part in self.first.split():
-            out.append("-".join(p[0] + "." for p in part.split("-") if p) if not part.endswith(".") or len(part) > 2 else part)
+            out.append(
+                "-".join(p[0] + "." for p in part.split("-") if p) if not part.endswith(".") or len(part) > 2 else part
+            )
         return " ".join(out)
 
     def apa(self) -> str:

@@ -186,7 +186,9 @@ def cooccurrence_figure(
     from crfm.stats.coding import cluster_order, jaccard_matrix
 
     if long.empty:
-        raise AnalysisError("co-occurrence heatmap needs at least two codes used by the primary coder; fewer were found")
+        raise AnalysisError(
+            "co-occurrence heatmap needs at least two codes used by the primary coder; fewer were found"
+        )
     m = jaccard_matrix(long)
     order = cluster_order(m, method=method)
     m = m.loc[order, order]
@@ -318,13 +320,26 @@ def johnson_neyman_figure(
     x = curve["moderator_raw" if raw_scale else "moderator"].to_numpy()
     fig, ax, own = _axes(ax, (4.5, 3.4))
     ax.fill_between(
-        x, curve["ci_lower"], curve["ci_upper"], color="#c6dbef", label=f"{100 * (1 - (jn.alpha if jn else 0.05)):.0f}% CI"
+        x,
+        curve["ci_lower"],
+        curve["ci_upper"],
+        color="#c6dbef",
+        label=f"{100 * (1 - (jn.alpha if jn else 0.05)):.0f}% CI",
     )
     ax.plot(x, curve["effect"], color=BLUE, label="Conditional effect")
     ax.axhline(0.0, color=GREY, lw=0.8)
     if observed is not None:
         obs = np.asarray(pd.Series(observed).dropna(), dtype=float)
-        ax.plot(obs, np.zeros_like(obs), "|", color="0.2", ms=6, alpha=0.35, transform=ax.get_xaxis_transform(), label="Observed values")
+        ax.plot(
+            obs,
+            np.zeros_like(obs),
+            "|",
+            color="0.2",
+            ms=6,
+            alpha=0.35,
+            transform=ax.get_xaxis_transform(),
+            label="Observed values",
+        )
     if jn is not None:
         shift = jn.center if raw_scale else 0.0
         for b in jn.bounds:
@@ -357,7 +372,14 @@ def power_figure(power: pd.DataFrame):
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
     for ax, (h, label) in zip(axes, (("h1", "H1: CRFM → performance"), ("h2", "H2: CRFM × Complexity"))):
         for e, d in power.groupby("interaction", sort=True):
-            ax.errorbar(d["n"], d[f"power_{h}"], yerr=1.96 * d[f"mc_se_{h}"], marker="o", capsize=2, label=f"Interaction = {e:g}")
+            ax.errorbar(
+                d["n"],
+                d[f"power_{h}"],
+                yerr=1.96 * d[f"mc_se_{h}"],
+                marker="o",
+                capsize=2,
+                label=f"Interaction = {e:g}",
+            )
         ax.axhline(0.8, color=GREY, lw=0.8, ls="--")
         ax.axhline(0.05, color="0.75", lw=0.8, ls=":")
         ax.set_title(label)

@@ -30,7 +30,9 @@ def macro_name(key: str) -> str:
     """The letters-only LaTeX command name (without backslash) of a numbers.json key."""
     out = [PREFIX]
     for part in re.split(r"[._\-|\s/]+", str(key)):
-        word = "".join(DIGITS[int(c)] if c.isdigit() else c for c in part if c.isascii() and (c.isalpha() or c.isdigit()))
+        word = "".join(
+            DIGITS[int(c)] if c.isdigit() else c for c in part if c.isascii() and (c.isalpha() or c.isdigit())
+        )
         if word:
             out.append(word[0].upper() + word[1:])
     return "".join(out)
@@ -54,7 +56,9 @@ def macro_table(numbers: dict) -> list[tuple[str, str, str, str]]:
             items.append((macro_name(key) + "Eq", leaf["eq"]))
         for name, text in items:
             if name in seen:
-                raise CRFMError(f"numbers.json keys '{seen[name]}' and '{key}' both give the LaTeX macro \\{name}; rename one of them")
+                raise CRFMError(
+                    f"numbers.json keys '{seen[name]}' and '{key}' both give the LaTeX macro \\{name}; rename one of them"
+                )
             seen[name] = key
             rows.append((name, str(text), key, str(leaf.get("source", ""))))
     return rows
@@ -70,7 +74,9 @@ def macros_tex(numbers: dict) -> str:
         "% Needs \\usepackage[T1]{fontenc} (and utf8 input, the default): texts use \\ensuremath for symbols.",
     ]
     if numbers.get("synthetic"):
-        out.append("% SYNTHETIC DATA: these numbers come from the synthetic stand-in data, not from Terho & Jalkala (2017).")
+        out.append(
+            "% SYNTHETIC DATA: these numbers come from the synthetic stand-in data, not from Terho & Jalkala (2017)."
+        )
     out.append(f"% {len(rows)} macros.")
     for name, text, key, source in rows:
         out.append(f"% {key}: {source}".replace("\n", " "))

@@ -218,14 +218,23 @@ def _bounded(m: re.Match) -> str:
 NOTE_REWRITES: list[tuple[re.Pattern, object]] = [
     (re.compile(p), r)
     for p, r in [
-        (r"CR = \(sum l\)\^2 / \(\(sum l\)\^2 \+ sum\(1 - l\^2\)\)", r"$\mathrm{CR} = (\sum\lambda)^2 / [(\sum\lambda)^2 + \sum(1 - \lambda^2)]$"),
+        (
+            r"CR = \(sum l\)\^2 / \(\(sum l\)\^2 \+ sum\(1 - l\^2\)\)",
+            r"$\mathrm{CR} = (\sum\lambda)^2 / [(\sum\lambda)^2 + \sum(1 - \lambda^2)]$",
+        ),
         (r"AVE = mean\(l\^2\)", r"$\mathrm{AVE} = \mathrm{mean}(\lambda^2)$"),
         (r"\bl = standardized", r"$\lambda$ = standardized"),
         (r"r_A = \(r - r_M\) / \(1 - r_M\)", r"$r_A = (r - r_M) / (1 - r_M)$"),
         (r"\br_M\b", r"$r_M$"),
         (r"t test on n - 3 df", r"$t$ test on $n - 3$ degrees of freedom"),
-        (r"M = min\(25 x non-zero coincidence cells, \(coders - 1\) x n / 2\)", r"$M = \min(25 \times \text{non-zero coincidence cells}, (\text{coders} - 1) \times n / 2)$"),
-        (r"q_below_x = share of bootstrap alphas below x", r"$q(\alpha < x)$ = share of bootstrap $\alpha$ values below $x$"),
+        (
+            r"M = min\(25 x non-zero coincidence cells, \(coders - 1\) x n / 2\)",
+            r"$M = \min(25 \times \text{non-zero coincidence cells}, (\text{coders} - 1) \times n / 2)$",
+        ),
+        (
+            r"q_below_x = share of bootstrap alphas below x",
+            r"$q(\alpha < x)$ = share of bootstrap $\alpha$ values below $x$",
+        ),
         (r"Unit of analysis: one segment_id", "Unit of analysis: one coded segment"),
         (r"\|both\| / \|either\|", "interviews with both codes / interviews with either code"),
         (r"diag\(phi L'L\)", r"$\mathrm{diag}(\Phi\Lambda'\Lambda)$"),
@@ -234,8 +243,10 @@ NOTE_REWRITES: list[tuple[re.Pattern, object]] = [
         (r"wald_\*: HC3 Wald test", r"Wald $F$: HC3 Wald test"),
         (r"Delta R-squared", r"$\Delta R^2$"),
         (r"mc_se: Monte Carlo standard error", r"MC $SE$: Monte Carlo standard error"),
-        (r"moderator values where the conditional effect's t equals t_crit; value on the centred scale, value_raw on the original",
-         r"moderator values where the conditional effect's $t$ equals the critical $t$; values on the centred and on the raw scale"),
+        (
+            r"moderator values where the conditional effect's t equals t_crit; value on the centred scale, value_raw on the original",
+            r"moderator values where the conditional effect's $t$ equals the critical $t$; values on the centred and on the raw scale",
+        ),
         (r"Standardized \(std\.all\) loadings", "Standardized loadings"),
         (r"std\.all vs", "fully standardized loadings vs"),
         (r"semopy\.calc_stats", "semopy"),
@@ -248,10 +259,22 @@ NOTE_REWRITES: list[tuple[re.Pattern, object]] = [
         (r"\(N-divisor covariance\)", r"($N$-divisor covariance)"),
         (r"beta: coefficients", r"$\beta$: coefficients"),
         (r"alpha: Cronbach's raw alpha", r"$\alpha$: Cronbach's raw $\alpha$"),
-        (r"\b(alpha|CR|AVE|r|HTMT) ?(>=|<=|<|>) ?(0?\.\d+)", lambda m: "{} {} {}".format(
-            {"alpha": r"$\alpha$", "r": "$r$"}.get(m.group(1), m.group(1)), {">=": "≥", "<=": "≤"}.get(m.group(2), m.group(2)),
-            m.group(3)[1:] if m.group(3).startswith("0.") else m.group(3))),
-        (r"(loading|cross-loading) (>=|<=) (0?\.\d+)", lambda m: "{} {} {}".format(m.group(1), {">=": "≥", "<=": "≤"}[m.group(2)], m.group(3)[1:] if m.group(3).startswith("0.") else m.group(3))),
+        (
+            r"\b(alpha|CR|AVE|r|HTMT) ?(>=|<=|<|>) ?(0?\.\d+)",
+            lambda m: "{} {} {}".format(
+                {"alpha": r"$\alpha$", "r": "$r$"}.get(m.group(1), m.group(1)),
+                {">=": "≥", "<=": "≤"}.get(m.group(2), m.group(2)),
+                m.group(3)[1:] if m.group(3).startswith("0.") else m.group(3),
+            ),
+        ),
+        (
+            r"(loading|cross-loading) (>=|<=) (0?\.\d+)",
+            lambda m: "{} {} {}".format(
+                m.group(1),
+                {">=": "≥", "<=": "≤"}[m.group(2)],
+                m.group(3)[1:] if m.group(3).startswith("0.") else m.group(3),
+            ),
+        ),
         (r"\bp = (\d+(?:\.\d+)?e-?\d+)", _apa_p),
         (r"\bp = (0?\.\d+)", lambda m: "$p$ = " + (m.group(1)[1:] if m.group(1).startswith("0.") else m.group(1))),
         (r"\bp < (\.\d+)", r"$p$ < \1"),
@@ -284,7 +307,9 @@ def _apply(parts: tuple, pattern: re.Pattern, repl) -> tuple:
         for m in pattern.finditer(part):
             if m.start() > pos:
                 out.append(part[pos : m.start()])
-            markup = repl(m) if callable(repl) else re.sub(r"\\(\d)", lambda g, m=m: m.group(int(g.group(1))) or "", repl)
+            markup = (
+                repl(m) if callable(repl) else re.sub(r"\\(\d)", lambda g, m=m: m.group(int(g.group(1))) or "", repl)
+            )
             out.extend(parse_markup(markup))
             pos = m.end()
         if pos < len(part):

@@ -55,7 +55,9 @@ class NumberBook:
 
     def put_ci(self, path: str, lo, hi, dec: int = 2, *, bounded: bool = False, source: str = "") -> dict:
         lo, hi = _plain(lo), _plain(hi)
-        return self._leaf(path, {"value": [lo, hi], "text": fmt_ci(lo, hi, dec, leading_zero=not bounded), "source": source})
+        return self._leaf(
+            path, {"value": [lo, hi], "text": fmt_ci(lo, hi, dec, leading_zero=not bounded), "source": source}
+        )
 
     def put_text(self, path: str, text: str, source: str = "") -> dict:
         return self._leaf(path, {"value": text, "text": text, "source": source})
@@ -112,7 +114,9 @@ def flow_numbers(book: NumberBook, study: str, path) -> None:
     book.put(f"{study}.flow.received", steps.get("received"), "int", source=source(path, "step=received", "n"))
     book.put(f"{study}.flow.analysed", steps.get("analysed"), "int", source=source(path, "step=analysed", "n"))
     excluded = {k.split(": ", 1)[1]: v for k, v in steps.items() if k.startswith("excluded: ")}
-    book.put(f"{study}.flow.excluded", sum(excluded.values()), "int", source=source(path, "steps excluded: *", "n (sum)"))
+    book.put(
+        f"{study}.flow.excluded", sum(excluded.values()), "int", source=source(path, "steps excluded: *", "n (sum)")
+    )
     for rule, n in excluded.items():
         book.put(f"{study}.flow.excluded_by.{rule}", n, "int", source=source(path, f"step=excluded: {rule}", "n"))
 
@@ -160,8 +164,12 @@ def reliability_numbers(book: NumberBook, study: str, path) -> None:
             book.put(f"{study}.reliability.{c}.{col}", r[col], "bounded", 2, source(path, f"construct={c}", col))
     first_order = df[df["construct"].astype(str).isin(_first_order_constructs(book, study, df))]
     for col in ("alpha", "cr", "ave"):
-        book.put(f"{study}.reliability.range.{col}_min", first_order[col].min(), "bounded", 2, source(path, "", f"min {col}"))
-        book.put(f"{study}.reliability.range.{col}_max", first_order[col].max(), "bounded", 2, source(path, "", f"max {col}"))
+        book.put(
+            f"{study}.reliability.range.{col}_min", first_order[col].min(), "bounded", 2, source(path, "", f"min {col}")
+        )
+        book.put(
+            f"{study}.reliability.range.{col}_max", first_order[col].max(), "bounded", 2, source(path, "", f"max {col}")
+        )
 
 
 def _first_order_constructs(book, study, df):
@@ -178,12 +186,19 @@ def coef_numbers(book: NumberBook, prefix: str, row, path, where: str) -> None:
 
 def estimation_numbers(book: NumberBook, study: str, config: dict) -> None:
     """How the study's CFA/SEM were estimated, as words the prose quotes."""
-    est = {"estimator": "ML", "missing": "fiml", **(config.get("estimation") or {}), **((config.get(study) or {}).get("estimation") or {})}
+    est = {
+        "estimator": "ML",
+        "missing": "fiml",
+        **(config.get("estimation") or {}),
+        **((config.get(study) or {}).get("estimation") or {}),
+    }
     key = f"config:{study}.estimation (or estimation)"
     book.put_text(f"{study}.estimation.estimator", est["estimator"], key)
     book.put_text(
         f"{study}.estimation.estimator_words",
-        "maximum likelihood" if est["estimator"] == "ML" else "robust maximum likelihood (MLR: Huber-White standard errors, Yuan-Bentler scaled chi-square, robust fit indices)",
+        "maximum likelihood"
+        if est["estimator"] == "ML"
+        else "robust maximum likelihood (MLR: Huber-White standard errors, Yuan-Bentler scaled chi-square, robust fit indices)",
         key,
     )
     book.put_text(f"{study}.estimation.missing", est["missing"], key)
@@ -206,7 +221,9 @@ def model_labels(book: NumberBook, config: dict) -> None:
         book.put_text("model.second_order.factor", so["factor"], "config:second_order.factor")
         book.put_text("model.second_order.label", so.get("label", so["factor"]), "config:second_order.label")
         book.put_text("model.second_order.dimensions", ", ".join(so["dimensions"]), "config:second_order.dimensions")
-        book.put("model.second_order.n_dimensions", len(so["dimensions"]), "int", source="config:second_order.dimensions")
+        book.put(
+            "model.second_order.n_dimensions", len(so["dimensions"]), "int", source="config:second_order.dimensions"
+        )
     s3 = config.get("study3") if "study3" in config["studies"] else None
     if s3:
         for role in ("focal", "outcome"):
@@ -215,10 +232,14 @@ def model_labels(book: NumberBook, config: dict) -> None:
             book.put_text(f"model.{role}.name", name, f"config:study3.{role}")
             book.put_text(f"model.{role}.label", label, f"config:study3.{role} (label)")
         for k, mod in enumerate(s3.get("moderators", [])):
-            book.put_text(f"model.moderators.{mod}.label", labels.get(mod, mod), f"config:study3.moderators[{k}] (label)")
+            book.put_text(
+                f"model.moderators.{mod}.label", labels.get(mod, mod), f"config:study3.moderators[{k}] (label)"
+            )
 
 
-def collect_numbers(config: dict, tables: dict, summaries: dict, *, synthetic: bool, studies_synthetic: dict | None = None) -> dict:
+def collect_numbers(
+    config: dict, tables: dict, summaries: dict, *, synthetic: bool, studies_synthetic: dict | None = None
+) -> dict:
     """``tables``: {name: csv path}; ``summaries``: {'study1': path, 'study2_explore': path, ...}. Each
     configured study's numbers come from ``crfm.report.specs.<study>.numbers`` (the registry decides)."""
     from crfm.report.specs import spec_module

@@ -48,7 +48,9 @@ def choose_engine(env=None) -> Engine:
     if tex:
         return Engine("pdflatex", tex, tex_version(tex))
     if wanted == "pdflatex":
-        raise CRFMError("CRFM_PDF_ENGINE=pdflatex but pdflatex is not installed (.ci/install-appendix-deps.sh installs TeX Live)")
+        raise CRFMError(
+            "CRFM_PDF_ENGINE=pdflatex but pdflatex is not installed (.ci/install-appendix-deps.sh installs TeX Live)"
+        )
     from importlib.metadata import version
 
     return Engine("xhtml2pdf", None, f"xhtml2pdf {version('xhtml2pdf')}")
@@ -88,11 +90,19 @@ def typeset_tex(tex_path, out_pdf, engine: Engine, *, figures_dir) -> int:
         ]
         previous, passes = None, 0
         for passes in range(1, MAX_PASSES + 1):  # noqa: B007 (passes is reported after the loop)
-            res = subprocess.run(cmd, cwd=work, env=tex_env(), capture_output=True, text=True, errors="replace", timeout=600)
+            res = subprocess.run(
+                cmd, cwd=work, env=tex_env(), capture_output=True, text=True, errors="replace", timeout=600
+            )
             if res.returncode != 0:
                 errors = [line for line in res.stdout.splitlines() if line.startswith(("!", "./appendix.tex:"))]
-                raise CRFMError("pdflatex could not typeset appendix.tex: " + " | ".join(errors[:5] or [res.stdout[-800:]]))
-            aux = (work / "appendix.aux").read_bytes() + (work / "appendix.toc").read_bytes() if (work / "appendix.toc").exists() else b""
+                raise CRFMError(
+                    "pdflatex could not typeset appendix.tex: " + " | ".join(errors[:5] or [res.stdout[-800:]])
+                )
+            aux = (
+                (work / "appendix.aux").read_bytes() + (work / "appendix.toc").read_bytes()
+                if (work / "appendix.toc").exists()
+                else b""
+            )
             if aux == previous and "Rerun" not in res.stdout:
                 break
             previous = aux

@@ -49,6 +49,7 @@ def package_versions() -> dict[str, str]:
 
 def git_info(repo_dir) -> dict:
     """{'commit': sha or None, 'dirty': bool or None}: None when git or the repository is missing."""
+
     def git(*args):
         return subprocess.run(
             ["git", "-C", str(repo_dir), *args], capture_output=True, text=True, timeout=20, check=False

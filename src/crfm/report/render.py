@@ -149,7 +149,9 @@ def build_table(
     if labels is not None:
         headers = [(c.label, True) if c.label is not None else labels.header(c.key) for c in cols]
     rich = [rich_note(n, bib) for n in notes] if labels is not None or bib is not None else None
-    return Table(name, number, spec.title, cols, rows, list(notes), list(spec.extra_notes), synthetic, rich, headers, producer)
+    return Table(
+        name, number, spec.title, cols, rows, list(notes), list(spec.extra_notes), synthetic, rich, headers, producer
+    )
 
 
 def load_table(path, name: str | None = None, *, number: str = "", labels: Labels | None = None, bib=None) -> Table:
@@ -348,7 +350,9 @@ def table_lines(t: Table) -> int:
     lay = layout(t)
     lines = 4
     for row in t.rows:
-        lines += max([1] + [int(text_cm(_cell_plain(v)) // max(w - PAD_CM, 1.0)) + 1 for v, (w, wr) in zip(row, lay) if wr])
+        lines += max(
+            [1] + [int(text_cm(_cell_plain(v)) // max(w - PAD_CM, 1.0)) + 1 for v, (w, wr) in zip(row, lay) if wr]
+        )
     note = " ".join(n.plain() for n in t.reader_notes) + " ".join(t.extra_notes)
     return lines + (len(note) // 150 + 1 if note.strip() else 0)
 

@@ -113,6 +113,7 @@ def _krippendorff():
 
     return krippendorff
 
+
 __all__ = [
     "LEVELS",
     "AlphaResult",
@@ -300,17 +301,13 @@ def _as_matrix(data, *, source: str, column: str) -> _Matrix:
     else:
         raw = np.asarray(data, dtype=object)
         if raw.ndim != 2:
-            raise ValueError(
-                f"reliability data must be 2-D (coders x units); got an array of shape {raw.shape}"
-            )
+            raise ValueError(f"reliability data must be 2-D (coders x units); got an array of shape {raw.shape}")
         coders = tuple(range(1, raw.shape[0] + 1))
         units = tuple(range(1, raw.shape[1] + 1))
     cells = np.empty(raw.shape, dtype=object)
     for idx, v in np.ndenumerate(raw):
         cells[idx] = None if _is_missing(v) else _clean(v)
-    present = np.array([[x is not None for x in row] for row in cells.tolist()], dtype=bool).reshape(
-        cells.shape
-    )
+    present = np.array([[x is not None for x in row] for row in cells.tolist()], dtype=bool).reshape(cells.shape)
     coded = present.any(axis=0)
     uncoded = tuple(u for u, ok in zip(units, coded) if not ok)
     has_values = present.any(axis=1)
@@ -457,9 +454,7 @@ def _domain(mat: _Matrix, level: str, value_order, *, source: str, column: str):
         if value_order is not None:
             allowed = {_to_float(v) for v in value_order}
             if None in allowed:
-                raise ValueError(
-                    f"value_order for level '{level}' must hold numbers; got {list(value_order)}"
-                )
+                raise ValueError(f"value_order for level '{level}' must hold numbers; got {list(value_order)}")
             outside = sorted({x for x in nums.values() if x not in allowed})
             if outside:
                 raise InputError(
@@ -634,9 +629,7 @@ def krippendorff_alpha(
         )
     pkg_domain = numeric if numeric is not None else np.arange(len(dom))
     with np.errstate(divide="raise", invalid="raise", over="raise"):
-        alpha = float(
-            _krippendorff().alpha(value_counts=vc, value_domain=pkg_domain, level_of_measurement=level)
-        )
+        alpha = float(_krippendorff().alpha(value_counts=vc, value_domain=pkg_domain, level_of_measurement=level))
     return AlphaResult(alpha=alpha, expected=e, d_observed=d_o, d_expected=d_e, note="", **common)
 
 
@@ -1044,11 +1037,7 @@ def agreement_report(
             ]
         xa, xb = [x for x, _ in both], [y for _, y in both]
         k = cohen_kappa(xa, xb)
-        knote = (
-            "kappa undefined: chance agreement is 1 (one and the same value throughout)"
-            if math.isnan(k)
-            else ""
-        )
+        knote = "kappa undefined: chance agreement is 1 (one and the same value throughout)" if math.isnan(k) else ""
         return [
             dict(base, statistic="percent_agreement", value=percent_agreement(xa, xb), note=""),
             dict(base, statistic="cohen_kappa", value=k, note=knote),
@@ -1103,9 +1092,7 @@ def agreement_report(
                 if v is not None:
                     presence[idx] = 1 if v == code else 0
             pm = _Matrix(mat.coders, mat.units, presence, 0, ())
-            row, res = alpha_row(
-                pm, "nominal", ("per_value", "krippendorff_alpha", _label(code)), (0, 1), value
-            )
+            row, res = alpha_row(pm, "nominal", ("per_value", "krippendorff_alpha", _label(code)), (0, 1), value)
             n_present = float(res.coincidence[1].sum()) if res.coincidence.shape == (2, 2) else 0.0
             code_rows = [row]
             if len(coders) >= 3:

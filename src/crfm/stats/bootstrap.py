@@ -161,9 +161,7 @@ def combine_shards(shards: Iterable[pd.DataFrame], n_replicates: int | None = No
     if len(reps) != B or not np.array_equal(reps, expected):
         missing = [int(r) for r in sorted(set(expected.tolist()) - set(reps.tolist()))[:10]]
         extra = [int(r) for r in sorted(set(reps.tolist()) - set(expected.tolist()))[:10]]
-        raise AnalysisError(
-            f"shards do not cover replicates 0..{B - 1} exactly: missing {missing}, unexpected {extra}"
-        )
+        raise AnalysisError(f"shards do not cover replicates 0..{B - 1} exactly: missing {missing}, unexpected {extra}")
     counts = boot.groupby("replicate")["stat"].count()
     if (counts != len(order)).any():
         bad = [int(r) for r in counts.index[counts != len(order)].tolist()[:10]]
@@ -186,9 +184,7 @@ def jackknife(df: pd.DataFrame, statistic: Statistic) -> pd.DataFrame:
     n = len(base)
     rows = []
     for j in range(n):
-        rows.append(
-            _evaluate(statistic, base.drop(index=j).reset_index(drop=True), f"jackknife, row {j} left out")
-        )
+        rows.append(_evaluate(statistic, base.drop(index=j).reset_index(drop=True), f"jackknife, row {j} left out"))
     return pd.DataFrame(rows)
 
 

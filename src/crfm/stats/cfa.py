@@ -124,9 +124,7 @@ def _normalise_structure(constructs, second_order, one_factor, one_factor_name):
         return OrderedDict([(one_factor_name, items)]), OrderedDict()
     for c, items in first.items():
         if len(items) < 2:
-            raise AnalysisError(
-                f"cfa: construct '{c}' has {len(items)} item(s); a factor needs at least 2 indicators"
-            )
+            raise AnalysisError(f"cfa: construct '{c}' has {len(items)} item(s); a factor needs at least 2 indicators")
         if len(items) == 2 and len(first) == 1:
             raise AnalysisError(f"cfa: construct '{c}' alone with 2 items is not identified")
     higher = OrderedDict()
@@ -139,14 +137,10 @@ def _normalise_structure(constructs, second_order, one_factor, one_factor_name):
             subs = list(subs)
             unknown = [s for s in subs if s not in first]
             if unknown:
-                raise AnalysisError(
-                    f"cfa: second-order factor '{g}' lists unknown construct(s) {', '.join(unknown)}"
-                )
+                raise AnalysisError(f"cfa: second-order factor '{g}' lists unknown construct(s) {', '.join(unknown)}")
             for s in subs:
                 if s in used:
-                    raise AnalysisError(
-                        f"cfa: construct '{s}' is under second-order factors '{used[s]}' and '{g}'"
-                    )
+                    raise AnalysisError(f"cfa: construct '{s}' is under second-order factors '{used[s]}' and '{g}'")
                 used[s] = g
             higher[g] = subs
         if len(higher) == 1 and len(next(iter(higher.values()))) < 3:
@@ -224,8 +218,12 @@ class CFAResult:
 
     def sample_note(self) -> str:
         q = self.sem.fit["npar"]
-        flag = f" (fewer than the {MIN_CASES_PER_PARAMETER:g} Bentler & Chou 1987 recommend)" if self.small_sample else ""
-        return f"{self.label}: n = {self.n}, {q} free parameters, {self.cases_per_parameter:.1f} cases per parameter{flag}"
+        flag = (
+            f" (fewer than the {MIN_CASES_PER_PARAMETER:g} Bentler & Chou 1987 recommend)" if self.small_sample else ""
+        )
+        return (
+            f"{self.label}: n = {self.n}, {q} free parameters, {self.cases_per_parameter:.1f} cases per parameter{flag}"
+        )
 
     @property
     def cases_per_parameter(self) -> float:
@@ -298,7 +296,16 @@ class CFAResult:
             for b in range(a + 1, len(names)):
                 r = float(R.loc[names[a], names[b]])
                 se = float(S.loc[names[a], names[b]]) if S is not None else np.nan
-                rows.append({"factor_a": names[a], "factor_b": names[b], "r": r, "se": se, "ci_lower": r - Z975 * se, "ci_upper": r + Z975 * se})
+                rows.append(
+                    {
+                        "factor_a": names[a],
+                        "factor_b": names[b],
+                        "r": r,
+                        "se": se,
+                        "ci_lower": r - Z975 * se,
+                        "ci_upper": r + Z975 * se,
+                    }
+                )
         return pd.DataFrame(rows, columns=["factor_a", "factor_b", "r", "se", "ci_lower", "ci_upper"])
 
     @property
@@ -414,12 +421,42 @@ def rival_models(
         fa, fb = fits[a], fits[b]
         ddf = fa.fit["df"] - fb.fit["df"]
         if ddf == 0:
-            comps.append({"restricted": a, "full": b, "delta_chi2": fa.fit["chi2"] - fb.fit["chi2"], "delta_df": 0, "p": np.nan, "method": "", "note": "equivalent models (same df): no test"})
+            comps.append(
+                {
+                    "restricted": a,
+                    "full": b,
+                    "delta_chi2": fa.fit["chi2"] - fb.fit["chi2"],
+                    "delta_df": 0,
+                    "p": np.nan,
+                    "method": "",
+                    "note": "equivalent models (same df): no test",
+                }
+            )
             continue
         if not (fa.converged and fb.converged):
-            comps.append({"restricted": a, "full": b, "delta_chi2": np.nan, "delta_df": ddf, "p": np.nan, "method": "", "note": "a model did not converge: no test"})
+            comps.append(
+                {
+                    "restricted": a,
+                    "full": b,
+                    "delta_chi2": np.nan,
+                    "delta_df": ddf,
+                    "p": np.nan,
+                    "method": "",
+                    "note": "a model did not converge: no test",
+                }
+            )
             continue
         d = chi_square_difference(fa, fb)
-        comps.append({"restricted": a, "full": b, "delta_chi2": d.delta_chi2, "delta_df": d.delta_df, "p": d.p, "method": d.method, "note": d.warning or ""})
+        comps.append(
+            {
+                "restricted": a,
+                "full": b,
+                "delta_chi2": d.delta_chi2,
+                "delta_df": d.delta_df,
+                "p": d.p,
+                "method": d.method,
+                "note": d.warning or "",
+            }
+        )
     comparisons = pd.DataFrame(comps, columns=["restricted", "full", "delta_chi2", "delta_df", "p", "method", "note"])
     return RivalModelsResult(table=table, comparisons=comparisons, fits=dict(fits))

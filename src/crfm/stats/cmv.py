@@ -66,9 +66,7 @@ def _check_names(corr: pd.DataFrame, marker: str, variables: list[str]) -> None:
     names = [marker, *variables]
     missing = [v for v in names if v not in corr.columns or v not in corr.index]
     if missing:
-        raise _error(
-            f"variable(s) {', '.join(map(repr, missing))} not in the correlation matrix / data", missing
-        )
+        raise _error(f"variable(s) {', '.join(map(repr, missing))} not in the correlation matrix / data", missing)
     if marker in variables:
         raise _error(f"the marker '{marker}' is also listed as a substantive variable", [marker])
     if len(variables) < 2:

@@ -194,9 +194,7 @@ def _joined(segments: pd.DataFrame, interviews: pd.DataFrame, codebook: pd.DataF
                 "add the code(s) to the codebook or correct the code in the segments",
                 column="code",
             )
-    return segments.merge(
-        interviews[["interview_id", "company"]], on="interview_id", how="left", validate="m:1"
-    )
+    return segments.merge(interviews[["interview_id", "company"]], on="interview_id", how="left", validate="m:1")
 
 
 def _sources(segments_source, interviews_source, codebook_source=None):
@@ -248,9 +246,7 @@ def coding_summary(
             "n_companies": g["company"].nunique(),
         }
     )
-    out = cb[["code", "label", "dimension", "level", "kind"]].merge(
-        stats, left_on="code", right_index=True, how="left"
-    )
+    out = cb[["code", "label", "dimension", "level", "kind"]].merge(stats, left_on="code", right_index=True, how="left")
     for col in ("n_segments", "n_interviews", "n_companies"):
         out[col] = out[col].fillna(0).astype(int)
     out["share_interviews"] = out["n_interviews"] / len(iv) if len(iv) else np.nan
@@ -468,9 +464,7 @@ def cooccurrence_jaccard(
 def jaccard_matrix(long: pd.DataFrame) -> pd.DataFrame:
     """Symmetric codes x codes matrix (diagonal 1) from :func:`cooccurrence_jaccard`."""
     codes = sorted(set(long["code_a"]) | set(long["code_b"]))
-    m = pd.DataFrame(
-        np.eye(len(codes)), index=pd.Index(codes, name="code"), columns=pd.Index(codes, name="code")
-    )
+    m = pd.DataFrame(np.eye(len(codes)), index=pd.Index(codes, name="code"), columns=pd.Index(codes, name="code"))
     for r in long.itertuples(index=False):
         m.at[r.code_a, r.code_b] = m.at[r.code_b, r.code_a] = float(r.jaccard)
     return m
@@ -557,11 +551,7 @@ def traceability(
                     column="items",
                 )
             item_dims.setdefault(it, set()).add(r["dimension"])
-            if (
-                item_constructs is not None
-                and it in item_constructs
-                and str(item_constructs[it]) != r["dimension"]
-            ):
+            if item_constructs is not None and it in item_constructs and str(item_constructs[it]) != r["dimension"]:
                 raise InputError(
                     source,
                     f"code '{r['code']}' (dimension '{r['dimension']}') lists item '{it}', which the "

@@ -58,9 +58,7 @@ class EFAResult:
 
     def to_long(self) -> pd.DataFrame:
         """Tidy loadings: columns item, factor, loading, communality."""
-        t = self.loadings.reset_index(names="item").melt(
-            id_vars="item", var_name="factor", value_name="loading"
-        )
+        t = self.loadings.reset_index(names="item").melt(id_vars="item", var_name="factor", value_name="loading")
         t["communality"] = t["item"].map(self.communalities)
         return t
 
@@ -289,11 +287,7 @@ def purify(
                 cand = []
                 if rules.get("min_loading") is not None and abs(prim) < rules["min_loading"]:
                     cand.append((rules["min_loading"] - abs(prim), "min_loading"))
-                excess = (
-                    abs(cross) - rules["max_cross_loading"]
-                    if rules.get("max_cross_loading") is not None
-                    else None
-                )
+                excess = abs(cross) - rules["max_cross_loading"] if rules.get("max_cross_loading") is not None else None
                 if abs(cross) > abs(prim) and rules.get("max_cross_loading") is not None:
                     cand.append((abs(cross) - abs(prim) + max(excess, 0.0), "wrong_factor"))
                 elif excess is not None and excess > 0:
@@ -317,9 +311,7 @@ def purify(
                     )
         if not offenders:
             break
-        worst = min(
-            offenders, key=lambda o: (-round(o["severity"], 12), c_order[o["construct"]], i_order[o["item"]])
-        )
+        worst = min(offenders, key=lambda o: (-round(o["severity"], 12), c_order[o["construct"]], i_order[o["item"]]))
         c = worst["construct"]
         if len(current[c]) - 1 < 2:
             raise AnalysisError(

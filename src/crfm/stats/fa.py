@@ -510,9 +510,7 @@ def _vgq_varimax(L):
     return float(-np.sum(QL**2) / 4.0), -L * QL
 
 
-def _criterion(
-    name: str, p: int, k: int, gamma: float, delta: float, kappa: float | None
-) -> tuple[Criterion, bool]:
+def _criterion(name: str, p: int, k: int, gamma: float, delta: float, kappa: float | None) -> tuple[Criterion, bool]:
     """(criterion, orthogonal) for a GPA rotation name."""
     if name == "oblimin":
         return _vgq_oblimin(gamma), False
@@ -546,8 +544,7 @@ def _check_loadings(loadings, what: str) -> np.ndarray:
         raise AnalysisError(f"{what}: loadings contain NaN or infinite values")
     if a.shape[1] < 2:
         raise AnalysisError(
-            f"{what}: rotation does not make sense for a single-factor solution (k = {a.shape[1]}); "
-            "use rotation 'none'"
+            f"{what}: rotation does not make sense for a single-factor solution (k = {a.shape[1]}); use rotation 'none'"
         )
     return a
 

@@ -86,7 +86,9 @@ class ItemMoments:
         items = list(items)
         absent = [i for i in items if i not in self.cov.index]
         if absent:
-            raise AnalysisError(f"item(s) {', '.join(map(str, absent))} are not in the item moments ({', '.join(self.items)})")
+            raise AnalysisError(
+                f"item(s) {', '.join(map(str, absent))} are not in the item moments ({', '.join(self.items)})"
+            )
         return ItemMoments(self.cov.loc[items, items], self.n, self.source, self.em)
 
 
@@ -195,7 +197,9 @@ def _check_singular(r: np.ndarray, items: list[str], what: str, tol: float = SIN
         )
 
 
-def item_moments(data, items: Sequence[str] | None = None, *, what: str = "analysis", min_cases: int | None = None) -> ItemMoments:
+def item_moments(
+    data, items: Sequence[str] | None = None, *, what: str = "analysis", min_cases: int | None = None
+) -> ItemMoments:
     """The :class:`ItemMoments` of ``items``: given ones (subset and checked), or those of a DataFrame's
     listwise-complete rows (validated as :func:`check_correlation_input` does)."""
     if isinstance(data, ItemMoments):
@@ -210,7 +214,11 @@ def item_moments(data, items: Sequence[str] | None = None, *, what: str = "analy
     cols = [str(c) for c in x.columns]
     v = x.to_numpy()
     v = v[np.lexsort(v.T[::-1])]  # canonical row order: the same bits for any order of the respondents
-    return ItemMoments(pd.DataFrame(np.atleast_2d(np.cov(v, rowvar=False, ddof=1)), index=cols, columns=cols), len(x), "listwise complete cases")
+    return ItemMoments(
+        pd.DataFrame(np.atleast_2d(np.cov(v, rowvar=False, ddof=1)), index=cols, columns=cols),
+        len(x),
+        "listwise complete cases",
+    )
 
 
 def _cov(df: pd.DataFrame, items: list[str], missing: str, what: str, min_cases: int = 3) -> np.ndarray:
@@ -267,7 +275,11 @@ def cronbach_alpha(df_items: pd.DataFrame, *, missing: str = "listwise") -> floa
 
 
 def item_analysis(
-    df: pd.DataFrame, constructs: Mapping[str, Sequence[str]], *, missing: str = "listwise", moments: ItemMoments | None = None
+    df: pd.DataFrame,
+    constructs: Mapping[str, Sequence[str]],
+    *,
+    missing: str = "listwise",
+    moments: ItemMoments | None = None,
 ) -> pd.DataFrame:
     """Per-item descriptive statistics and classical item analysis, one row per (construct, item).
 
@@ -527,11 +539,7 @@ def _loadings_array(std_loadings, what: str) -> np.ndarray:
 
 def _per_construct(fun, std_loadings, what):
     """Apply ``fun`` to one loading vector, or to each value of a {construct: loadings} mapping."""
-    if (
-        isinstance(std_loadings, Mapping)
-        and std_loadings
-        and all(not np.isscalar(v) for v in std_loadings.values())
-    ):
+    if isinstance(std_loadings, Mapping) and std_loadings and all(not np.isscalar(v) for v in std_loadings.values()):
         return pd.Series(
             {k: fun(_loadings_array(v, f"{what}, construct '{k}'")) for k, v in std_loadings.items()},
             name=what,
@@ -580,9 +588,7 @@ def htmt(df, constructs: Mapping[str, Sequence[str]]) -> pd.DataFrame:
         raise AnalysisError("htmt: needs at least 2 constructs")
     for c in names:
         if len(constructs[c]) < 2:
-            raise AnalysisError(
-                f"htmt: construct '{c}' has fewer than 2 items; its monotrait mean is undefined"
-            )
+            raise AnalysisError(f"htmt: construct '{c}' has fewer than 2 items; its monotrait mean is undefined")
     items = [i for c in names for i in constructs[c]]
     if isinstance(df, ItemMoments):
         corr = df.subset(items).corr
@@ -639,9 +645,7 @@ def fornell_larcker(ave: Mapping[str, float], factor_corr: pd.DataFrame) -> Forn
     names = list(ave)
     missing = [c for c in names if c not in factor_corr.index or c not in factor_corr.columns]
     if missing:
-        raise AnalysisError(
-            f"fornell_larcker: construct(s) {', '.join(missing)} not in the factor correlation matrix"
-        )
+        raise AnalysisError(f"fornell_larcker: construct(s) {', '.join(missing)} not in the factor correlation matrix")
     if len(names) < 2:
         raise AnalysisError("fornell_larcker: needs at least 2 constructs")
     m = factor_corr.loc[names, names].astype(float).copy()

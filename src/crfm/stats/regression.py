@@ -144,9 +144,7 @@ def _nonfinite_check(df: pd.DataFrame, variables: list[str]) -> None:
             bad = np.isinf(vals)
             if bad.any():
                 rows = list(df.index[bad][:10])
-                raise _error(
-                    f"variable '{v}' has infinite values (rows {rows}). Fix: recode them as missing", [v]
-                )
+                raise _error(f"variable '{v}' has infinite values (rows {rows}). Fix: recode them as missing", [v])
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -189,11 +187,7 @@ def check_design(df: pd.DataFrame, outcome: str, predictors: list[str]) -> dict:
     if n < n_params + 1:
         n_missing = df[variables].isna().sum().sort_values(ascending=False, kind="stable")
         worst = [v for v, k in n_missing.items() if k > 0][:3]
-        detail = (
-            "; most missing: " + ", ".join(f"'{v}' ({int(n_missing[v])} missing)" for v in worst)
-            if worst
-            else ""
-        )
+        detail = "; most missing: " + ", ".join(f"'{v}' ({int(n_missing[v])} missing)" for v in worst) if worst else ""
         raise _error(
             f"only {n} complete case(s) for {n_params} parameters (need at least {n_params + 1}) in the model "
             f"of '{outcome}' on {', '.join(map(repr, predictors))}{detail}. Fix: fewer predictors or more data",
@@ -233,9 +227,7 @@ def check_predictors(data: pd.DataFrame, variables: list[str], *, X: pd.DataFram
             coef, *_ = np.linalg.lstsq(A, Xv[:, j] / norms[j], rcond=None)
             resid = Xv[:, j] / norms[j] - A @ coef
             if np.linalg.norm(resid) < _REL_TOL:
-                terms = [
-                    (X.columns[k], c * norms[j] / norms[k]) for k, c in zip(accepted, coef) if abs(c) > 1e-7
-                ]
+                terms = [(X.columns[k], c * norms[j] / norms[k]) for k, c in zip(accepted, coef) if abs(c) > 1e-7]
                 involved_cols = [X.columns[j]] + [t for t, _ in terms]
                 involved_vars = list(dict.fromkeys(source[c] for c in involved_cols if c != INTERCEPT))
                 eq = " + ".join(f"{c:.6g}*{'1' if t == INTERCEPT else t}" for t, c in terms) or "0"
@@ -334,9 +326,7 @@ def hierarchical_regression(
             raise AnalysisError(f"step {i + 1} ('{label}') must list at least one term, got {terms!r}")
         for t in terms:
             if t in seen:
-                raise _error(
-                    f"term '{t}' appears in more than one step (again in step {i + 1} '{label}')", [t]
-                )
+                raise _error(f"term '{t}' appears in more than one step (again in step {i + 1} '{label}')", [t])
             seen.add(t)
         labels.append(str(label))
     all_terms = [t for _, terms in steps for t in terms]
@@ -364,7 +354,9 @@ def hierarchical_regression(
 
     data = df.loc[df[[outcome, *raw_vars]].notna().all(axis=1), [outcome, *raw_vars]].copy()
     means, sds = {}, {}
-    centred = list(dict.fromkeys([v for v in (focal, moderator) if v is not None] + [v for ab in prods.values() for v in ab]))
+    centred = list(
+        dict.fromkeys([v for v in (focal, moderator) if v is not None] + [v for ab in prods.values() for v in ab])
+    )
     for v in centred:
         if _is_categorical(data[v]):
             raise _error(f"'{v}' enters a product term and must be numeric (dtype {data[v].dtype})", [v])
@@ -513,7 +505,9 @@ def _check_leverage(X: pd.DataFrame, source: dict[str, str], cov_type: str) -> N
         )
 
 
-def _zscored_design(X: pd.DataFrame, y: pd.Series, products: dict[str, tuple[str, str]]) -> tuple[pd.DataFrame, pd.Series]:
+def _zscored_design(
+    X: pd.DataFrame, y: pd.Series, products: dict[str, tuple[str, str]]
+) -> tuple[pd.DataFrame, pd.Series]:
     """z-score every design column (not the intercept); each product term = z(a) * z(b)."""
     Z = X.copy()
     for c in X.columns:
@@ -887,9 +881,7 @@ def product_indicators(
         pairing = "matched" if len(x_items) == len(m_items) else "all"
     if pairing == "matched":
         if len(x_items) != len(m_items):
-            raise _error(
-                f"matched pairs need equal item counts ({len(x_items)} vs {len(m_items)})", x_items + m_items
-            )
+            raise _error(f"matched pairs need equal item counts ({len(x_items)} vs {len(m_items)})", x_items + m_items)
         pairs = list(zip(x_items, m_items))
     elif pairing == "all":
         pairs = [(x, m) for x in x_items for m in m_items]

@@ -40,7 +40,9 @@ def registry() -> dict[str, Study]:
         entry = getattr(mod, "STUDY", None)
         if isinstance(entry, Study):
             if entry.id != info.name:
-                raise ImportError(f"crfm.studies.{info.name} registers a study named '{entry.id}'; name it '{info.name}'")
+                raise ImportError(
+                    f"crfm.studies.{info.name} registers a study named '{entry.id}'; name it '{info.name}'"
+                )
             found[entry.id] = entry
     rank = {s: k for k, s in enumerate(ORDER)}
     return {k: found[k] for k in sorted(found, key=lambda s: (rank.get(s, len(ORDER)), s))}

@@ -90,7 +90,9 @@ def design_settings(config: Mapping) -> dict:
 
 def grid(config: dict) -> list[dict]:
     s = design_settings(config)
-    return [{"cell": k, "n": n, "interaction": e} for k, (n, e) in enumerate(itertools.product(s["n"], s["interaction"]))]
+    return [
+        {"cell": k, "n": n, "interaction": e} for k, (n, e) in enumerate(itertools.product(s["n"], s["interaction"]))
+    ]
 
 
 def n_replications(config: dict) -> int:
@@ -182,7 +184,9 @@ class Simulator:
         perf = b1 * g + b2 * comp + b3 * g * comp + math.sqrt(max(1 - var_sys, 0.05)) * z3[..., base + 1]
         lam = 0.75
         nc = len(self.comp_items)
-        comp_items = self._likert(lam * comp[..., None] + math.sqrt(1 - lam**2) * z3[..., base + 2 : base + 2 + nc], self.scale3)
+        comp_items = self._likert(
+            lam * comp[..., None] + math.sqrt(1 - lam**2) * z3[..., base + 2 : base + 2 + nc], self.scale3
+        )
         perf_items = self._likert(lam * perf[..., None] + math.sqrt(1 - lam**2) * z3[..., base + 2 + nc :], self.scale3)
         k = len(self.item_list) // len(self.dims)
         dim_means = x.reshape(*x.shape[:-1], len(self.dims), k).mean(axis=-1)
@@ -206,6 +210,7 @@ def ols_hc3(X: np.ndarray, y: np.ndarray):
 def moderated_ols(crfm, comp, perf):
     """perf ~ centred crfm + centred comp + product (raw metric), and the same on z-scores (the
     standardized coefficients, product of z-scores), both with HC3 SEs; (R, n) arrays in."""
+
     def centre(v):
         return v - v.mean(axis=-1, keepdims=True)
 
@@ -270,16 +275,43 @@ def _cfa_single(sim: Simulator, x: np.ndarray) -> pd.DataFrame:
         try:
             fit = cfa.fit_cfa(data, sim.items, missing="fiml" if np.isnan(xr).any() else "listwise")
             load = fit.loadings.set_index("item").loc[sim.item_list]
-            rows.append({"cfa_error": "", **_cfa_row(fit.converged, fit.proper, fit.fit, load["std_all"].to_numpy(float), load["ci_lower"].to_numpy(float), load["ci_upper"].to_numpy(float), target)})
+            rows.append(
+                {
+                    "cfa_error": "",
+                    **_cfa_row(
+                        fit.converged,
+                        fit.proper,
+                        fit.fit,
+                        load["std_all"].to_numpy(float),
+                        load["ci_lower"].to_numpy(float),
+                        load["ci_upper"].to_numpy(float),
+                        target,
+                    ),
+                }
+            )
         except CRFMError as exc:
-            rows.append({"cfa_error": " ".join(str(exc).split())[:200], **_cfa_row(False, False, None, None, None, None, target)})
+            rows.append(
+                {
+                    "cfa_error": " ".join(str(exc).split())[:200],
+                    **_cfa_row(False, False, None, None, None, None, target),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def _cfa_row(converged, proper, fit, est, lo, hi, target) -> dict:
     if fit is None:
         nan = np.nan
-        return dict(cfa_converged=False, cfa_proper=False, cfi=nan, rmsea=nan, srmr=nan, loading_bias=nan, loading_sq_error=nan, loading_coverage=nan)
+        return dict(
+            cfa_converged=False,
+            cfa_proper=False,
+            cfi=nan,
+            rmsea=nan,
+            srmr=nan,
+            loading_bias=nan,
+            loading_sq_error=nan,
+            loading_coverage=nan,
+        )
     inside = (lo <= target) & (target <= hi)
     return dict(
         cfa_converged=bool(converged),
@@ -303,8 +335,28 @@ def replicate_block(sim: Simulator, cell: dict, replicates, seed: int) -> pd.Dat
     s3 = sim.study3(z3, cell["interaction"])
     b, se, dfr, bz, sez = moderated_ols(s3["crfm"], s3["comp"], s3["perf"])
     tcrit = special.stdtrit(dfr, 0.975)
-    out = pd.DataFrame({"replicate": list(replicates), "cell": cell["cell"], "n": n, "interaction": cell["interaction"]})
-    out = pd.concat([out, cfa_rows[["cfa_converged", "cfa_proper", "cfa_error", "cfi", "rmsea", "srmr", "loading_bias", "loading_sq_error", "loading_coverage"]]], axis=1)
+    out = pd.DataFrame(
+        {"replicate": list(replicates), "cell": cell["cell"], "n": n, "interaction": cell["interaction"]}
+    )
+    out = pd.concat(
+        [
+            out,
+            cfa_rows[
+                [
+                    "cfa_converged",
+                    "cfa_proper",
+                    "cfa_error",
+                    "cfi",
+                    "rmsea",
+                    "srmr",
+                    "loading_bias",
+                    "loading_sq_error",
+                    "loading_coverage",
+                ]
+            ],
+        ],
+        axis=1,
+    )
     for name, k, target in (("crfm", 1, sim.effects["crfm"]), ("interaction", 3, cell["interaction"])):
         t = b[:, k] / se[:, k]
         p = 2 * special.stdtr(dfr, -np.abs(t))
@@ -353,10 +405,28 @@ def summarise(reps: pd.DataFrame) -> dict[str, pd.DataFrame]:
     rec = []
     for (n, e), d in g:
         ok = d[d["cfa_converged"] & d["cfa_proper"]]
-        rec.append({"n": n, "interaction": e, "parameter": "standardized loadings (CFA)", "bias": ok["loading_bias"].mean(), "rmse": math.sqrt(ok["loading_sq_error"].mean()) if len(ok) else np.nan, "coverage": ok["loading_coverage"].mean()})
+        rec.append(
+            {
+                "n": n,
+                "interaction": e,
+                "parameter": "standardized loadings (CFA)",
+                "bias": ok["loading_bias"].mean(),
+                "rmse": math.sqrt(ok["loading_sq_error"].mean()) if len(ok) else np.nan,
+                "coverage": ok["loading_coverage"].mean(),
+            }
+        )
         for name in ("crfm", "interaction"):
             diff = d[f"beta_{name}"] - d[f"beta_{name}_target"]
-            rec.append({"n": n, "interaction": e, "parameter": f"standardized {name} effect (regression)", "bias": diff.mean(), "rmse": math.sqrt((diff**2).mean()), "coverage": d[f"covered_{name}"].mean()})
+            rec.append(
+                {
+                    "n": n,
+                    "interaction": e,
+                    "parameter": f"standardized {name} effect (regression)",
+                    "bias": diff.mean(),
+                    "rmse": math.sqrt((diff**2).mean()),
+                    "coverage": d[f"covered_{name}"].mean(),
+                }
+            )
     conv = g.agg(
         replications=("replicate", "size"),
         non_converged=("cfa_converged", lambda s: float((~s.astype(bool)).mean())),
@@ -384,9 +454,30 @@ class DesignResult(StudyResult):
     def tables(self) -> list[Table]:
         base, c = self.notes(), code_of(summarise)
         return [
-            Table("design_power", self.power, (base, "Power: share of replications rejecting at alpha = .05 (HC3 t test, predicted sign); mc_se: Monte Carlo standard error."), c),
-            Table("design_recovery", self.recovery, (base, "Loadings: std.all vs the population loadings of the continuous responses (the Likert discretisation attenuates them); effects: standardized coefficients of composites vs the latent population effects (measurement error attenuates them); coverage of the 95% CIs."), c),
-            Table("design_convergence", self.convergence, (base, "Share of CFA replications that did not converge or gave an improper solution (Heywood case)."), c),
+            Table(
+                "design_power",
+                self.power,
+                (
+                    base,
+                    "Power: share of replications rejecting at alpha = .05 (HC3 t test, predicted sign); mc_se: Monte Carlo standard error.",
+                ),
+                c,
+            ),
+            Table(
+                "design_recovery",
+                self.recovery,
+                (
+                    base,
+                    "Loadings: std.all vs the population loadings of the continuous responses (the Likert discretisation attenuates them); effects: standardized coefficients of composites vs the latent population effects (measurement error attenuates them); coverage of the 95% CIs.",
+                ),
+                c,
+            ),
+            Table(
+                "design_convergence",
+                self.convergence,
+                (base, "Share of CFA replications that did not converge or gave an improper solution (Heywood case)."),
+                c,
+            ),
         ]
 
 
@@ -395,7 +486,9 @@ def gather(config: Mapping, shards: list[pd.DataFrame]) -> DesignResult:
     reps = pd.concat(shards, ignore_index=True).sort_values("replicate")
     expected = n_replications(config)
     if len(reps) != expected or reps["replicate"].tolist() != list(range(expected)):
-        raise CRFMError(f"design shards hold {len(reps)} replications, expected {expected}: rerun the design_shard jobs")
+        raise CRFMError(
+            f"design shards hold {len(reps)} replications, expected {expected}: rerun the design_shard jobs"
+        )
     out = summarise(reps)
     return DesignResult(out["power"], out["recovery"], out["convergence"], reps, design_settings(config))
 

@@ -94,7 +94,10 @@ def validate_settings(config: Mapping) -> dict:
         "agreement": reliability_settings(config) is not None,
         "manifest": config["data"]["manifest"],
         "dimensions": list(config["second_order"]["dimensions"]),
-        "measurement": [{"construct": c["construct"], "scale": c["scale"], "items": [{"id": i["id"]} for i in c["items"]]} for c in _pool(config)],
+        "measurement": [
+            {"construct": c["construct"], "scale": c["scale"], "items": [{"id": i["id"]} for i in c["items"]]}
+            for c in _pool(config)
+        ],
     }
 
 
@@ -207,7 +210,12 @@ def _check_double_coding(segments: pd.DataFrame, source) -> None:
     coders = sorted(set(segments["coder"]))
     fix = "add the second coder's codings of the double-coded segments (same segment_id), or set study1.reliability: false"
     if len(coders) < 2:
-        raise InputError(source, f"only one coder ({', '.join(map(repr, coders))}) coded the segments; inter-coder agreement needs segments coded by two coders", fix, column="coder")
+        raise InputError(
+            source,
+            f"only one coder ({', '.join(map(repr, coders))}) coded the segments; inter-coder agreement needs segments coded by two coders",
+            fix,
+            column="coder",
+        )
     per_segment = segments.groupby("segment_id")["coder"].nunique()
     if not (per_segment >= 2).any():
         raise InputError(
@@ -247,7 +255,12 @@ def coding_tables(settings: Mapping, interviews, segments, codebook, survey_colu
     kw = dict(primary_coder=coder)
     n_iv = len(interviews)
     out = [
-        Table("study1_informants", coding.informants_table(interviews), (f"{n_iv} interviews.",), code_of(coding.informants_table)),
+        Table(
+            "study1_informants",
+            coding.informants_table(interviews),
+            (f"{n_iv} interviews.",),
+            code_of(coding.informants_table),
+        ),
         Table(
             "study1_coding_summary",
             coding.coding_summary(segments, interviews, codebook, **kw),
@@ -277,7 +290,14 @@ def coding_tables(settings: Mapping, interviews, segments, codebook, survey_colu
         if sat.saturation_position is not None
         else f"no saturation: new codes keep appearing within {k} interviews of the end"
     )
-    out.append(Table("study1_saturation", sat.table, (f"Interviews in data-collection order; {where}.",), code_of(coding.saturation)))
+    out.append(
+        Table(
+            "study1_saturation",
+            sat.table,
+            (f"Interviews in data-collection order; {where}.",),
+            code_of(coding.saturation),
+        )
+    )
     out.append(
         Table(
             "study1_cooccurrence",
@@ -297,7 +317,14 @@ def coding_tables(settings: Mapping, interviews, segments, codebook, survey_colu
     if survey_columns is not None:
         coding.cross_check_items(pool, survey_columns, source=settings["survey"])
     trace["item_text"] = trace["item"].map(lambda i: model.item_text(i) if isinstance(i, str) and i else "")
-    out.append(Table("study1_traceability", trace, ("Code -> CRFM dimension -> scale item; function codes give rise to no item.",), code_of(coding.traceability)))
+    out.append(
+        Table(
+            "study1_traceability",
+            trace,
+            ("Code -> CRFM dimension -> scale item; function codes give rise to no item.",),
+            code_of(coding.traceability),
+        )
+    )
     facts = {
         "n_interviews": n_iv,
         "n_companies": int(interviews["company"].nunique()),
@@ -312,7 +339,9 @@ def coding_tables(settings: Mapping, interviews, segments, codebook, survey_colu
     return CodingResult(out, sat, labels, facts)
 
 
-def agreement_tables(segments: pd.DataFrame, codebook: pd.DataFrame, settings: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+def agreement_tables(
+    segments: pd.DataFrame, codebook: pd.DataFrame, settings: Mapping
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """Agreement on the codes (at the configured levels, and per code) and, when the segments carry a
     rating column, on the rating (its levels, e.g. ordinal): one overall table with a ``variable``
     column, the per-code table, and the note that defines units, levels and the bootstrap."""
@@ -327,7 +356,9 @@ def agreement_tables(segments: pd.DataFrame, codebook: pd.DataFrame, settings: M
         primary_coder=settings["primary_coder"],
         source=settings["segments_file"],
     )
-    codes = agreement_report(segments, value="code", levels=rel["levels"], value_order=list(codebook["code"]), per_value=True, **common)
+    codes = agreement_report(
+        segments, value="code", levels=rel["levels"], value_order=list(codebook["code"]), per_value=True, **common
+    )
     if codes.n_units_pairable == 0:
         coders = "' and '".join(map(str, codes.coders))
         raise InputError(
@@ -342,7 +373,9 @@ def agreement_tables(segments: pd.DataFrame, codebook: pd.DataFrame, settings: M
     if rating and rating["column"] in segments.columns:
         col = rating["column"]
         rated = segments.assign(**{col: pd.to_numeric(segments[col].replace("", None), errors="coerce")})
-        r = agreement_report(rated, value=col, levels=rating["levels"], value_order=list(rating["order"]), per_value=False, **common)
+        r = agreement_report(
+            rated, value=col, levels=rating["levels"], value_order=list(rating["order"]), per_value=False, **common
+        )
         overall.append(r.overall.assign(variable=col))
         notes.append(
             f"Rating '{col}' ({', '.join(map(str, rating['order']))}, lowest first): Krippendorff's alpha at level(s) "
@@ -378,8 +411,17 @@ def qdpx_crosscheck(settings: Mapping, interviews, codebook, csv_segments) -> Cr
     rows = []
     for t in a:
         ta, tb = t.frame, b[t.name]
-        same = ta.shape == tb.shape and ta.astype(str).reset_index(drop=True).equals(tb.astype(str).reset_index(drop=True))
-        rows.append({"table": t.name.removeprefix("study1_"), "rows_csv": len(ta), "rows_qdpx": len(tb), "identical": bool(same)})
+        same = ta.shape == tb.shape and ta.astype(str).reset_index(drop=True).equals(
+            tb.astype(str).reset_index(drop=True)
+        )
+        rows.append(
+            {
+                "table": t.name.removeprefix("study1_"),
+                "rows_csv": len(ta),
+                "rows_qdpx": len(tb),
+                "identical": bool(same),
+            }
+        )
     result = CrosscheckResult(pd.DataFrame(rows), len(qdpx_segments), str(settings["qdpx"]))
     if not result.comparison["identical"].all():
         bad = result.comparison.loc[~result.comparison["identical"], "table"].tolist()

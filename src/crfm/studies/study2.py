@@ -63,7 +63,11 @@ FIGURES = ("study2_scree", "study2_efa_loadings")
 
 
 ESTIMATION_DEFAULTS = {"estimator": "ML", "missing": "fiml"}
-INVARIANCE_DEFAULTS = {"partial": [], "steps": ["configural", "metric", "scalar", "strict"], "cutoffs": {"delta_cfi_min": -0.010, "delta_rmsea_max": 0.015}}
+INVARIANCE_DEFAULTS = {
+    "partial": [],
+    "steps": ["configural", "metric", "scalar", "strict"],
+    "cutoffs": {"delta_cfi_min": -0.010, "delta_rmsea_max": 0.015},
+}
 
 
 def estimation_settings(config: Mapping, study: str) -> dict:
@@ -90,7 +94,15 @@ def explore_settings(config: Mapping) -> dict:
     st = settings(config)
     s2 = config["study2"]
     return {
-        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "efa": st["efa"], "parallel_analysis": st["pa"], "purification": st["purification"], "split": st["split"], "estimation": estimation_settings(config, "study2")},
+        "study2": {
+            "id_column": s2["id_column"],
+            "constructs": list(s2["constructs"]),
+            "efa": st["efa"],
+            "parallel_analysis": st["pa"],
+            "purification": st["purification"],
+            "split": st["split"],
+            "estimation": estimation_settings(config, "study2"),
+        },
         "measurement": _measurement(config),
     }
 
@@ -100,7 +112,12 @@ def confirm_settings(config: Mapping) -> dict:
     s2 = config["study2"]
     so = config.get("second_order")
     return {
-        "study2": {"id_column": s2["id_column"], "constructs": list(s2["constructs"]), "thresholds": st["thresholds"], "estimation": estimation_settings(config, "study2")},
+        "study2": {
+            "id_column": s2["id_column"],
+            "constructs": list(s2["constructs"]),
+            "thresholds": st["thresholds"],
+            "estimation": estimation_settings(config, "study2"),
+        },
         "second_order": {"factor": so["factor"]} if so else None,
         "measurement": _measurement(config),
     }
@@ -174,14 +191,47 @@ class ExploreResult(StudyResult):
         c_efa, c_pa = code_of(efa_mod.efa), code_of(pm.parallel_analysis)
         base = f"{self.sample}, n = {efa.n}; correlations: {self.moments_source}."
         return [
-            Table("study2_item_analysis", self.item_analysis, (base, "Corrected item-total correlation: item vs the sum of the other items of its construct. Mean, SD, skewness and kurtosis (excess, bias-corrected G1/G2) from each item's answers."), code_of(pm.item_analysis)),
-            Table("study2_kmo", self.kmo.to_frame(), (base, "Kaiser-Meyer-Olkin measure of sampling adequacy per item; last row overall."), code_of(pm.kmo)),
+            Table(
+                "study2_item_analysis",
+                self.item_analysis,
+                (
+                    base,
+                    "Corrected item-total correlation: item vs the sum of the other items of its construct. Mean, SD, skewness and kurtosis (excess, bias-corrected G1/G2) from each item's answers.",
+                ),
+                code_of(pm.item_analysis),
+            ),
+            Table(
+                "study2_kmo",
+                self.kmo.to_frame(),
+                (base, "Kaiser-Meyer-Olkin measure of sampling adequacy per item; last row overall."),
+                code_of(pm.kmo),
+            ),
             Table("study2_factorability", self.factorability, (base, self.parallel.description), code_of(explore)),
             Table("study2_parallel_analysis", self.parallel.table, (base, self.parallel.description), c_pa),
-            Table("study2_efa_loadings", self.efa_loadings, (base, f"{efa.method.upper()} extraction, {efa.rotation} rotation, {efa.n_factors} factors; pattern loadings of the whole item pool; factor signs make each factor's loadings sum positive, factors ordered by their highest-loading item."), c_efa),
-            Table("study2_efa_factor_correlations", efa.phi.reset_index(names="factor"), ("Factor correlations (phi) of the oblique solution.",), c_efa),
+            Table(
+                "study2_efa_loadings",
+                self.efa_loadings,
+                (
+                    base,
+                    f"{efa.method.upper()} extraction, {efa.rotation} rotation, {efa.n_factors} factors; pattern loadings of the whole item pool; factor signs make each factor's loadings sum positive, factors ordered by their highest-loading item.",
+                ),
+                c_efa,
+            ),
+            Table(
+                "study2_efa_factor_correlations",
+                efa.phi.reset_index(names="factor"),
+                ("Factor correlations (phi) of the oblique solution.",),
+                c_efa,
+            ),
             Table("study2_efa_variance", efa.variance, ("Sums of squared loadings: diag(phi L'L).",), c_efa),
-            Table("study2_purification", self.purification_log, (f"One item removed per step, EFA rerun after each; rules: primary loading >= {pur['min_loading']}, cross-loading <= {pur['max_cross_loading']}, corrected item-total r >= {pur['min_item_total']}; an item loading highest on another construct's factor is removed as wrong_factor.",), code_of(efa_mod.purify)),
+            Table(
+                "study2_purification",
+                self.purification_log,
+                (
+                    f"One item removed per step, EFA rerun after each; rules: primary loading >= {pur['min_loading']}, cross-loading <= {pur['max_cross_loading']}, corrected item-total r >= {pur['min_item_total']}; an item loading highest on another construct's factor is removed as wrong_factor.",
+                ),
+                code_of(efa_mod.purify),
+            ),
         ]
 
     def facts(self) -> dict:
@@ -217,12 +267,21 @@ def explore(df: pd.DataFrame, config: Mapping, model: MeasurementModel) -> Explo
     k = pm.kmo(data, items)
     b = pm.bartlett(data, items)
     pa = st["pa"]
-    par = pm.parallel_analysis(data, n_sims=pa["n_sims"], seed=pa["seed"], percentile=pa["percentile"], method=pa["method"], items=items)
+    par = pm.parallel_analysis(
+        data, n_sims=pa["n_sims"], seed=pa["seed"], percentile=pa["percentile"], method=pa["method"], items=items
+    )
     n_factors = st["efa"]["n_factors"] or par.n_factors
     if n_factors < 1:
         raise AnalysisError("parallel analysis retains no factor: the items share too little variance for an EFA")
     initial = efa_mod.efa(data, n_factors, method=st["efa"]["method"], rotation=st["efa"]["rotation"], items=items)
-    pur = efa_mod.purify(data, constructs, n_factors=n_factors, rules=st["purification"], method=st["efa"]["method"], rotation=st["efa"]["rotation"])
+    pur = efa_mod.purify(
+        data,
+        constructs,
+        n_factors=n_factors,
+        rules=st["purification"],
+        method=st["efa"]["method"],
+        rotation=st["efa"]["rotation"],
+    )
     for c, kept in pur.retained.items():
         if len(kept) < 2:
             raise AnalysisError(f"construct '{c}' keeps {len(kept)} item after purification; at least two are needed")
@@ -231,9 +290,19 @@ def explore(df: pd.DataFrame, config: Mapping, model: MeasurementModel) -> Explo
         [
             {"statistic": "KMO (overall MSA)", "value": k.overall, "df": np.nan, "p": np.nan},
             {"statistic": "Bartlett's test of sphericity (chi-square)", "value": b.chi2, "df": b.df, "p": b.p},
-            {"statistic": f"Parallel analysis: factors suggested ({par.method}, {par.n_sims} simulations, {par.percentile:g}th percentile)", "value": par.n_factors, "df": np.nan, "p": np.nan},
+            {
+                "statistic": f"Parallel analysis: factors suggested ({par.method}, {par.n_sims} simulations, {par.percentile:g}th percentile)",
+                "value": par.n_factors,
+                "df": np.nan,
+                "p": np.nan,
+            },
             {"statistic": "Factors extracted", "value": n_factors, "df": np.nan, "p": np.nan},
-            {"statistic": f"n ({'every respondent: EM estimates under MAR' if est['missing'] == 'fiml' else 'listwise complete'})", "value": k.n, "df": np.nan, "p": np.nan},
+            {
+                "statistic": f"n ({'every respondent: EM estimates under MAR' if est['missing'] == 'fiml' else 'listwise complete'})",
+                "value": k.n,
+                "df": np.nan,
+                "p": np.nan,
+            },
         ]
     )
     loadings = initial.loadings.copy()
@@ -264,7 +333,9 @@ def explore(df: pd.DataFrame, config: Mapping, model: MeasurementModel) -> Explo
         n_analysed=len(df),
         rules=dict(st["purification"]),
         sample="calibration half" if st["split"]["enabled"] else "full sample",
-        moments_source="EM estimates of the item covariances under MAR (every respondent counts)" if est["missing"] == "fiml" else "listwise complete cases",
+        moments_source="EM estimates of the item covariances under MAR (every respondent counts)"
+        if est["missing"] == "fiml"
+        else "listwise complete cases",
     )
 
 
@@ -294,8 +365,14 @@ class ConfirmResult(StudyResult):
 
     def method_note(self) -> str:
         e = self.estimation
-        how = {"fiml": "full-information ML (FIML, lavaan missing = \"ml\"): every respondent of the sample counts, missing answers assumed missing at random", "listwise": "complete cases only (listwise deletion)"}[e["missing"]]
-        est = {"ML": "maximum likelihood (ML)", "MLR": "robust ML (MLR: Huber-White SEs, Yuan-Bentler scaled chi-square, robust CFI/TLI/RMSEA)"}[e["estimator"]]
+        how = {
+            "fiml": 'full-information ML (FIML, lavaan missing = "ml"): every respondent of the sample counts, missing answers assumed missing at random',
+            "listwise": "complete cases only (listwise deletion)",
+        }[e["missing"]]
+        est = {
+            "ML": "maximum likelihood (ML)",
+            "MLR": "robust ML (MLR: Huber-White SEs, Yuan-Bentler scaled chi-square, robust CFI/TLI/RMSEA)",
+        }[e["estimator"]]
         sizes = "; ".join(f.sample_note() for f in self.fits.values())
         return f"{est}, {how}; {self.sample}, n = {self.fits['correlated'].n} of {self.n} respondents; estimation core crfm.stats.sem (lavaan 0.6 conventions). Sample size: {sizes}."
 
@@ -304,23 +381,107 @@ class ConfirmResult(StudyResult):
         ml = self.method_note()
         warn = tuple(f"WARNING: {p}" for p in self.problems)
         c_rival, c_fit = code_of(cfa_mod.rival_models), code_of(cfa_mod.fit_cfa)
-        moments = "item covariances: the saturated model's ML estimate (EM under MAR, the FIML analysis's h1)" if self.estimation["missing"] == "fiml" else "item covariances of the complete cases"
+        moments = (
+            "item covariances: the saturated model's ML estimate (EM under MAR, the FIML analysis's h1)"
+            if self.estimation["missing"] == "fiml"
+            else "item covariances of the complete cases"
+        )
         out = [
-            Table("study2_fit", self.fit, (ml, "SRMR as lavaan's srmr (with the mean residuals under FIML); log-likelihood, AIC and BIC of the ML fit.", *warn), c_rival),
-            Table("study2_comparisons", self.comparisons, ("Chi-square difference tests of nested models (likelihood ratio; Satorra-Bentler 2001 scaled difference under MLR).",), code_of(cfa_mod.chi_square_difference)),
-            Table("study2_loadings", self.loadings, (ml, "Standardized (std.all) loadings; SEs by the delta method; 95% Wald CIs.", *warn), c_fit),
+            Table(
+                "study2_fit",
+                self.fit,
+                (
+                    ml,
+                    "SRMR as lavaan's srmr (with the mean residuals under FIML); log-likelihood, AIC and BIC of the ML fit.",
+                    *warn,
+                ),
+                c_rival,
+            ),
+            Table(
+                "study2_comparisons",
+                self.comparisons,
+                (
+                    "Chi-square difference tests of nested models (likelihood ratio; Satorra-Bentler 2001 scaled difference under MLR).",
+                ),
+                code_of(cfa_mod.chi_square_difference),
+            ),
+            Table(
+                "study2_loadings",
+                self.loadings,
+                (ml, "Standardized (std.all) loadings; SEs by the delta method; 95% Wald CIs.", *warn),
+                c_fit,
+            ),
             Table("study2_factor_correlations", self.factor_correlations, (ml,), c_fit),
-            Table("study2_modindices", self.modindices, (ml, "The ten largest modification indices of the correlated-factors model (lavaan modindices: score test of a fixed parameter, expected parameter change, standardized EPC)."), code_of(cfa_mod.CFAResult.modindices)),
-            Table("study2_reliability", self.reliability, (f"alpha: Cronbach's raw alpha from the {moments}, the same respondents as CR and AVE. CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized CFA loadings. Pass: alpha >= {thr['alpha']}, CR >= {thr['cr']}, AVE >= {thr['ave']}.",), code_of(pm.composite_reliability)),
-            Table("study2_fornell_larcker", self.fornell_larcker, ("Diagonal: square root of AVE; off-diagonal: CFA factor correlations. Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",), code_of(pm.fornell_larcker)),
-            Table("study2_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations ({moments}); pass: HTMT < {thr['htmt']}.",), code_of(pm.htmt)),
-            Table("study2_common_method", self.common_method, (f"Harman: first unrotated principal component of all retained items ({moments}).",), code_of(pm.harman_single_factor)),
-            Table("study2_scale_items", self.scale_items, (ml, "Standardized loadings of the correlated-factors model with the constructs' alpha, CR and AVE."), c_fit),
-            Table("study2_missing_patterns", self.missing_patterns, (f"Missing-answer patterns of the retained items in the {self.sample} (1 = answered), most frequent first; n = {self.n}.",), code_of(sem.missing_patterns)),
-            Table("study2_coverage", self.coverage, (f"Share of the {self.sample}'s {self.n} respondents who answered each retained item.",), code_of(sem.coverage)),
+            Table(
+                "study2_modindices",
+                self.modindices,
+                (
+                    ml,
+                    "The ten largest modification indices of the correlated-factors model (lavaan modindices: score test of a fixed parameter, expected parameter change, standardized EPC).",
+                ),
+                code_of(cfa_mod.CFAResult.modindices),
+            ),
+            Table(
+                "study2_reliability",
+                self.reliability,
+                (
+                    f"alpha: Cronbach's raw alpha from the {moments}, the same respondents as CR and AVE. CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized CFA loadings. Pass: alpha >= {thr['alpha']}, CR >= {thr['cr']}, AVE >= {thr['ave']}.",
+                ),
+                code_of(pm.composite_reliability),
+            ),
+            Table(
+                "study2_fornell_larcker",
+                self.fornell_larcker,
+                (
+                    "Diagonal: square root of AVE; off-diagonal: CFA factor correlations. Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",
+                ),
+                code_of(pm.fornell_larcker),
+            ),
+            Table(
+                "study2_htmt",
+                self.htmt,
+                (
+                    f"Heterotrait-monotrait ratio (Henseler et al. 2015), arithmetic means of absolute item correlations ({moments}); pass: HTMT < {thr['htmt']}.",
+                ),
+                code_of(pm.htmt),
+            ),
+            Table(
+                "study2_common_method",
+                self.common_method,
+                (f"Harman: first unrotated principal component of all retained items ({moments}).",),
+                code_of(pm.harman_single_factor),
+            ),
+            Table(
+                "study2_scale_items",
+                self.scale_items,
+                (ml, "Standardized loadings of the correlated-factors model with the constructs' alpha, CR and AVE."),
+                c_fit,
+            ),
+            Table(
+                "study2_missing_patterns",
+                self.missing_patterns,
+                (
+                    f"Missing-answer patterns of the retained items in the {self.sample} (1 = answered), most frequent first; n = {self.n}.",
+                ),
+                code_of(sem.missing_patterns),
+            ),
+            Table(
+                "study2_coverage",
+                self.coverage,
+                (f"Share of the {self.sample}'s {self.n} respondents who answered each retained item.",),
+                code_of(sem.coverage),
+            ),
         ]
         if self.second_order_loadings is not None:
-            out.insert(4, Table("study2_second_order_loadings", self.second_order_loadings, (ml, "Standardized loadings of the first-order factors on the second-order factor."), c_fit))
+            out.insert(
+                4,
+                Table(
+                    "study2_second_order_loadings",
+                    self.second_order_loadings,
+                    (ml, "Standardized loadings of the first-order factors on the second-order factor."),
+                    c_fit,
+                ),
+            )
         return out
 
     def facts(self) -> dict:
@@ -336,7 +497,9 @@ class ConfirmResult(StudyResult):
 # --- confirmatory stage -------------------------------------------------------------------------------
 
 
-def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping, model: MeasurementModel) -> ConfirmResult:
+def confirm(
+    df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping, model: MeasurementModel
+) -> ConfirmResult:
     """Rival CFA models and reliability/validity on the validation (or full) sample."""
     s2, st = config["study2"], settings(config)
     thr = st["thresholds"]
@@ -344,7 +507,13 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     val_ids = set(samples.loc[samples["sample"] != "calibration", s2["id_column"]])
     val = df[df[s2["id_column"]].isin(val_ids)].reset_index(drop=True)
     so = config.get("second_order")
-    rivals = cfa_mod.rival_models(val, retained, second_order_name=so["factor"] if so else None, estimator=est["estimator"], missing=est["missing"])
+    rivals = cfa_mod.rival_models(
+        val,
+        retained,
+        second_order_name=so["factor"] if so else None,
+        estimator=est["estimator"],
+        missing=est["missing"],
+    )
     main = rivals.fits["correlated"]
     all_items = [i for v in retained.values() for i in v]
     item_data = pm.item_moments(moments(val, all_items, est["missing"]), all_items, what="study2 reliability")
@@ -379,14 +548,33 @@ def confirm(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[st
     one_vs = comp[(comp["restricted"] == "one_factor") & (comp["full"] == "correlated")].iloc[0]
     cmv = pd.DataFrame(
         [
-            {"check": "Harman's single factor: first unrotated component's share of variance", "value": harman.share, "threshold": f"< {thr['harman_share']:g}", "pass": bool(harman.passed)},
-            {"check": "One-factor CFA vs correlated-factors CFA: delta chi-square", "value": one_vs["delta_chi2"], "threshold": f"df = {one_vs['delta_df']:g}, p = {one_vs['p']:.3g}" if np.isfinite(one_vs["p"]) else f"df = {one_vs['delta_df']:g}: no test ({one_vs['note']})", "pass": bool(one_vs["p"] < 0.05)},
-            {"check": "One-factor CFA: CFI", "value": rivals.fits["one_factor"].fit["cfi"], "threshold": "poor fit expected (< .90)", "pass": bool(rivals.fits["one_factor"].fit["cfi"] < 0.90)},
+            {
+                "check": "Harman's single factor: first unrotated component's share of variance",
+                "value": harman.share,
+                "threshold": f"< {thr['harman_share']:g}",
+                "pass": bool(harman.passed),
+            },
+            {
+                "check": "One-factor CFA vs correlated-factors CFA: delta chi-square",
+                "value": one_vs["delta_chi2"],
+                "threshold": f"df = {one_vs['delta_df']:g}, p = {one_vs['p']:.3g}"
+                if np.isfinite(one_vs["p"])
+                else f"df = {one_vs['delta_df']:g}: no test ({one_vs['note']})",
+                "pass": bool(one_vs["p"] < 0.05),
+            },
+            {
+                "check": "One-factor CFA: CFI",
+                "value": rivals.fits["one_factor"].fit["cfi"],
+                "threshold": "poor fit expected (< .90)",
+                "pass": bool(rivals.fits["one_factor"].fit["cfi"] < 0.90),
+            },
         ]
     )
     loadings = main.loadings.copy()
     loadings["text"] = loadings["item"].map(model.item_text)
-    scale = loadings[["factor", "item", "text", "std_all", "std_se", "ci_lower", "ci_upper"]].rename(columns={"factor": "construct", "std_all": "loading", "std_se": "se"})
+    scale = loadings[["factor", "item", "text", "std_all", "std_se", "ci_lower", "ci_upper"]].rename(
+        columns={"factor": "construct", "std_all": "loading", "std_se": "se"}
+    )
     scale = scale.merge(rel[["construct", "alpha", "cr", "ave"]], on="construct", how="left")
     second = rivals.fits.get("second_order")
     so_load = second.second_order_loadings if second is not None else None
@@ -442,7 +630,9 @@ class ScaleInvarianceResult(StudyResult):
         return [Table("study2_invariance", self.table, notes, code_of(sem.measurement_invariance))]
 
 
-def invariance(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping) -> ScaleInvarianceResult:
+def invariance(
+    df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list[str]], config: Mapping
+) -> ScaleInvarianceResult:
     """Configural, metric, scalar and strict invariance of the correlated-factors model across the groups
     of the configured column (``sample``: the calibration and validation halves)."""
     s2 = config["study2"]
@@ -450,14 +640,32 @@ def invariance(df: pd.DataFrame, samples: pd.DataFrame, retained: dict[str, list
     data = df.merge(samples, on=s2["id_column"], how="left", validate="one_to_one")
     group = inv["group"]
     if group not in data.columns:
-        raise AnalysisError(f"study2.invariance.group: column '{group}' is not in the Study 2 data (declare it under study2.variables, or use 'sample')")
+        raise AnalysisError(
+            f"study2.invariance.group: column '{group}' is not in the Study 2 data (declare it under study2.variables, or use 'sample')"
+        )
     items = [i for v in retained.values() for i in v]
     from crfm.stats.sem.invariance import CHEN_2007
 
     model = sem.Model.from_syntax(cfa_mod.cfa_syntax(retained))
-    res = sem.measurement_invariance(model, data[[group, *items]], group, estimator=est["estimator"], missing=est["missing"], partial=tuple(inv["partial"]), cutoffs=dict(inv["cutoffs"]), steps=tuple(inv["steps"]))
+    res = sem.measurement_invariance(
+        model,
+        data[[group, *items]],
+        group,
+        estimator=est["estimator"],
+        missing=est["missing"],
+        partial=tuple(inv["partial"]),
+        cutoffs=dict(inv["cutoffs"]),
+        steps=tuple(inv["steps"]),
+    )
     n_by_group = {str(k): int(v) for k, v in data[group].value_counts(sort=False).sort_index().items()}
-    return ScaleInvarianceResult(res.table, group, n_by_group, dict(est), list(inv["partial"]), {**CHEN_2007, **{k: v for k, v in res.cutoffs.items() if k in CHEN_2007}})
+    return ScaleInvarianceResult(
+        res.table,
+        group,
+        n_by_group,
+        dict(est),
+        list(inv["partial"]),
+        {**CHEN_2007, **{k: v for k, v in res.cutoffs.items() if k in CHEN_2007}},
+    )
 
 
 # The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared

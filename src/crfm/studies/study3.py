@@ -93,7 +93,9 @@ def dimension_regression(frame: pd.DataFrame, outcome: str, dims: list[str], mod
     with the moderator; components centred on the analysis sample, standardized coefficients of the
     products from the products of z-scores (as the composite model)."""
     products = {interaction_name(d, moderator): (d, moderator) for d in dims}
-    return hierarchical_regression(frame, outcome, regression_steps(dims, moderator, controls, list(products)), products=products)
+    return hierarchical_regression(
+        frame, outcome, regression_steps(dims, moderator, controls, list(products)), products=products
+    )
 
 
 class FastModeration:
@@ -202,11 +204,19 @@ def _core(config: Mapping, *keys) -> dict:
 
 def _so(config: Mapping) -> dict | None:
     so = config.get("second_order")
-    return {"factor": so["factor"], "label": so.get("label", so["factor"]), "dimensions": list(so["dimensions"])} if so else None
+    return (
+        {"factor": so["factor"], "label": so.get("label", so["factor"]), "dimensions": list(so["dimensions"])}
+        if so
+        else None
+    )
 
 
 def measurement_settings(config: Mapping) -> dict:
-    return {"study3": {**_core(config, "marker"), "estimation": estimation_settings(config)}, "second_order": _so(config), "measurement": _measurement(config)}
+    return {
+        "study3": {**_core(config, "marker"), "estimation": estimation_settings(config)},
+        "second_order": _so(config),
+        "measurement": _measurement(config),
+    }
 
 
 def regression_settings(config: Mapping) -> dict:
@@ -214,7 +224,11 @@ def regression_settings(config: Mapping) -> dict:
 
 
 def sem_settings(config: Mapping) -> dict:
-    return {"study3": {**_core(config), "estimation": estimation_settings(config)}, "second_order": _so(config), "measurement": _measurement(config)}
+    return {
+        "study3": {**_core(config), "estimation": estimation_settings(config)},
+        "second_order": _so(config),
+        "measurement": _measurement(config),
+    }
 
 
 def bootstrap_settings(config: Mapping) -> dict:
@@ -271,7 +285,11 @@ class MeasurementResult(StudyResult):
 
     def method_note(self) -> str:
         e = self.estimation
-        how = "FIML (every analysed firm counts; missing answers assumed missing at random)" if e["missing"] == "fiml" else "complete cases only"
+        how = (
+            "FIML (every analysed firm counts; missing answers assumed missing at random)"
+            if e["missing"] == "fiml"
+            else "complete cases only"
+        )
         return f"{e['estimator']}, {how}: n = {self.fit.n} of {self.n} firms; items of the CRFM dimensions: those Study 2 retained; estimation core crfm.stats.sem (lavaan 0.6 conventions). Sample size: {self.fit.sample_note()}."
 
     def tables(self) -> list[Table]:
@@ -282,24 +300,78 @@ class MeasurementResult(StudyResult):
         ml = self.method_note()
         warn = tuple(f"WARNING: {w}" for w in self.warnings)
         c_fit = code_of(fit_cfa)
-        moments = "the saturated model's ML item covariances (EM under MAR)" if self.estimation["missing"] == "fiml" else "the complete cases' item covariances"
+        moments = (
+            "the saturated model's ML item covariances (EM under MAR)"
+            if self.estimation["missing"] == "fiml"
+            else "the complete cases' item covariances"
+        )
         out = [
             Table("study3_measurement_fit", self.fit.fit_table(), (ml, *warn), c_fit),
-            Table("study3_measurement_loadings", self.fit.loadings, (ml, "Standardized loadings, delta-method SEs, 95% CIs.", *warn), c_fit),
-            Table("study3_reliability", self.reliability, (f"alpha: Cronbach's alpha from {moments} (the CFA's respondents). CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized loadings (for the second-order factor: its loadings on the dimensions).",), code_of(pm.composite_reliability)),
-            Table("study3_htmt", self.htmt, (f"Heterotrait-monotrait ratio (Henseler et al. 2015) from {moments}, first-order constructs.",), code_of(pm.htmt)),
-            Table("study3_fornell_larcker", self.fornell_larcker, ("Diagonal: square root of AVE; off-diagonal: the measurement model's latent correlations (implied through the second-order factor for its dimensions). Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",), code_of(pm.fornell_larcker)),
-            Table("study3_descriptives", self.descriptives, ("Composite scores: mean of answered items (at least half answered); CRFM = mean of its dimensions.",), code_of(composites)),
-            Table("study3_correlations", self.correlations, ("Pearson correlations of the composite scores (pairwise complete); for discriminant validity see the Fornell-Larcker table, which uses latent correlations.",), code_of(measurement)),
+            Table(
+                "study3_measurement_loadings",
+                self.fit.loadings,
+                (ml, "Standardized loadings, delta-method SEs, 95% CIs.", *warn),
+                c_fit,
+            ),
+            Table(
+                "study3_reliability",
+                self.reliability,
+                (
+                    f"alpha: Cronbach's alpha from {moments} (the CFA's respondents). CR = (sum l)^2 / ((sum l)^2 + sum(1 - l^2)); AVE = mean(l^2); l = standardized loadings (for the second-order factor: its loadings on the dimensions).",
+                ),
+                code_of(pm.composite_reliability),
+            ),
+            Table(
+                "study3_htmt",
+                self.htmt,
+                (f"Heterotrait-monotrait ratio (Henseler et al. 2015) from {moments}, first-order constructs.",),
+                code_of(pm.htmt),
+            ),
+            Table(
+                "study3_fornell_larcker",
+                self.fornell_larcker,
+                (
+                    "Diagonal: square root of AVE; off-diagonal: the measurement model's latent correlations (implied through the second-order factor for its dimensions). Discriminant validity when each sqrt(AVE) exceeds the construct's correlations.",
+                ),
+                code_of(pm.fornell_larcker),
+            ),
+            Table(
+                "study3_descriptives",
+                self.descriptives,
+                ("Composite scores: mean of answered items (at least half answered); CRFM = mean of its dimensions.",),
+                code_of(composites),
+            ),
+            Table(
+                "study3_correlations",
+                self.correlations,
+                (
+                    "Pearson correlations of the composite scores (pairwise complete); for discriminant validity see the Fornell-Larcker table, which uses latent correlations.",
+                ),
+                code_of(measurement),
+            ),
         ]
         if self.second_order:
             out.insert(2, Table("study3_second_order_loadings", self.fit.second_order_loadings, (ml,), c_fit))
         if self.marker is not None:
-            out.append(Table("study3_marker", self.marker, ("Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M), r_M = smallest positive marker correlation; t test on n - 3 df. Part-whole pairs (the second-order composite with its own dimensions) are left out.",), code_of(marker_adjustment)))
+            out.append(
+                Table(
+                    "study3_marker",
+                    self.marker,
+                    (
+                        "Lindell & Whitney (2001): r_A = (r - r_M) / (1 - r_M), r_M = smallest positive marker correlation; t test on n - 3 df. Part-whole pairs (the second-order composite with its own dimensions) are left out.",
+                    ),
+                    code_of(marker_adjustment),
+                )
+            )
         return out
 
     def frame_table(self) -> Table:
-        return Table("analysis_frame", self.frame, ("Analysis frame: composite scores, outcome indicators and controls per firm.",), code_of(analysis_frame))
+        return Table(
+            "analysis_frame",
+            self.frame,
+            ("Analysis frame: composite scores, outcome indicators and controls per firm.",),
+            code_of(analysis_frame),
+        )
 
 
 def measurement(df: pd.DataFrame, config: Mapping, model, retained: dict[str, list[str]]) -> MeasurementResult:
@@ -324,7 +396,16 @@ def measurement(df: pd.DataFrame, config: Mapping, model, retained: dict[str, li
     cr, av = pm.composite_reliability(std), pm.ave(std)
     rows = []
     for c, its in constructs.items():
-        rows.append({"construct": c, "label": model.constructs[c].label, "n_items": len(its), "alpha": pm.cronbach_alpha_from_cov(cov.loc[its, its]), "cr": cr[c], "ave": av[c]})
+        rows.append(
+            {
+                "construct": c,
+                "label": model.constructs[c].label,
+                "n_items": len(its),
+                "alpha": pm.cronbach_alpha_from_cov(cov.loc[its, its]),
+                "cr": cr[c],
+                "ave": av[c],
+            }
+        )
     if second:
         l2 = fit.second_order_loadings["std_all"].tolist()
         dim_items = [i for d_ in st["dims"] for i in constructs[d_]]
@@ -346,14 +427,33 @@ def measurement(df: pd.DataFrame, config: Mapping, model, retained: dict[str, li
     numeric_controls = [c for c in st["controls"] if pd.api.types.is_numeric_dtype(frame[c])]
     desc_vars = variables + ([st["marker"]] if st["marker"] else []) + numeric_controls
     data = frame[desc_vars]
-    desc = pd.DataFrame({"variable": desc_vars, "n": data.notna().sum().to_numpy(), "mean": data.mean().to_numpy(), "sd": data.std(ddof=1).to_numpy()})
+    desc = pd.DataFrame(
+        {
+            "variable": desc_vars,
+            "n": data.notna().sum().to_numpy(),
+            "mean": data.mean().to_numpy(),
+            "sd": data.std(ddof=1).to_numpy(),
+        }
+    )
     corr = data.corr().reset_index(names="variable")
     marker_table = None
     if st["marker"]:
         part_whole = [(st["focal"], d_) for d_ in st["dims"]]  # CRFM is the mean of its dimensions
         marker_table = marker_adjustment(frame, st["marker"], variables, skip_pairs=part_whole)
     ht = pm.square_to_pairs(pm.htmt(item_data, constructs), "htmt")
-    return MeasurementResult(fit, rel, ht, fl.matrix.reset_index(names="construct"), desc, corr, marker_table, frame, len(df), bool(second), dict(est))
+    return MeasurementResult(
+        fit,
+        rel,
+        ht,
+        fl.matrix.reset_index(names="construct"),
+        desc,
+        corr,
+        marker_table,
+        frame,
+        len(df),
+        bool(second),
+        dict(est),
+    )
 
 
 HC3_NOTE = "OLS with HC3 robust SEs, t(df_resid) inference; focal and moderator mean-centred, interaction = product of the centred variables; beta: coefficients of the refit on z-scored variables (product of z-scores)."
@@ -381,16 +481,51 @@ class RegressionResult(StudyResult):
         c_h = code_of(hierarchical_regression)
         out = [
             Table("study3_coefficients", self.coefficients, (HC3_NOTE,), c_h),
-            Table("study3_summary", self.summary_table, ("Delta R-squared with the classical nested F-change test; wald_*: HC3 Wald test of the added block.",), c_h),
+            Table(
+                "study3_summary",
+                self.summary_table,
+                ("Delta R-squared with the classical nested F-change test; wald_*: HC3 Wald test of the added block.",),
+                c_h,
+            ),
             Table("study3_vif", self.vif, ("Variance inflation factors of the final model's (centred) design.",), c_h),
-            Table("study3_indicator_models", self.indicator_models, (HC3_NOTE, "Final model with each selling-performance indicator as the outcome."), code_of(moderated_regression)),
-            Table("study3_simple_slopes", self.simple_slopes, ("Conditional effect of the focal variable at the moderator's mean and +/-1 SD; HC3 SEs.",), code_of(simple_slopes)),
-            Table("study3_johnson_neyman", self.johnson_neyman, ("Johnson-Neyman bounds (closed form): moderator values where the conditional effect's t equals t_crit; value on the centred scale, value_raw on the original.",), code_of(johnson_neyman)),
+            Table(
+                "study3_indicator_models",
+                self.indicator_models,
+                (HC3_NOTE, "Final model with each selling-performance indicator as the outcome."),
+                code_of(moderated_regression),
+            ),
+            Table(
+                "study3_simple_slopes",
+                self.simple_slopes,
+                ("Conditional effect of the focal variable at the moderator's mean and +/-1 SD; HC3 SEs.",),
+                code_of(simple_slopes),
+            ),
+            Table(
+                "study3_johnson_neyman",
+                self.johnson_neyman,
+                (
+                    "Johnson-Neyman bounds (closed form): moderator values where the conditional effect's t equals t_crit; value on the centred scale, value_raw on the original.",
+                ),
+                code_of(johnson_neyman),
+            ),
         ]
         if not self.dimension_coefficients.empty:
             out[3:3] = [
-                Table("study3_dimension_coefficients", self.dimension_coefficients, (HC3_NOTE, "Dimension-level variant: the CRFM dimensions replace the composite, each with its own product with the moderator."), code_of(dimension_regression)),
-                Table("study3_dimension_summary", self.dimension_summary, ("Dimension-level variant.",), code_of(dimension_regression)),
+                Table(
+                    "study3_dimension_coefficients",
+                    self.dimension_coefficients,
+                    (
+                        HC3_NOTE,
+                        "Dimension-level variant: the CRFM dimensions replace the composite, each with its own product with the moderator.",
+                    ),
+                    code_of(dimension_regression),
+                ),
+                Table(
+                    "study3_dimension_summary",
+                    self.dimension_summary,
+                    ("Dimension-level variant.",),
+                    code_of(dimension_regression),
+                ),
             ]
         return out
 
@@ -462,7 +597,15 @@ class ModerationSEMResult(StudyResult):
         c = code_of(sem_moderation)
         return [
             Table("study3_sem_paths", self.paths, (self.note(),), c),
-            Table("study3_sem_fit", self.fit, (self.note(), "Fit measures of the estimation core (crfm.stats.sem, lavaan 0.6 conventions: df excludes the fixed.x moments)."), c),
+            Table(
+                "study3_sem_fit",
+                self.fit,
+                (
+                    self.note(),
+                    "Fit measures of the estimation core (crfm.stats.sem, lavaan 0.6 conventions: df excludes the fixed.x moments).",
+                ),
+                c,
+            ),
         ]
 
 
@@ -508,7 +651,9 @@ def sem_model(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs
     return data.reset_index(drop=True), "\n".join(lines), label, names
 
 
-def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs: dict[str, list[str]]) -> ModerationSEMResult:
+def sem_moderation(
+    df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs: dict[str, list[str]]
+) -> ModerationSEMResult:
     """Latent moderated SEM on the estimation core (:mod:`crfm.stats.sem`), one model per moderator:
     the second-order focal factor (or a first-order one), the outcome, the moderator, and a latent
     interaction measured by double-mean-centred product indicators (Lin et al. 2010) of the focal
@@ -545,9 +690,19 @@ def sem_moderation(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, const
             )
         f = res.fit
         row = {"moderator": mod, "n": res.n, "converged": bool(res.converged), "proper": bool(res.proper)}
-        row.update({k: f[k] for k in ("chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "npar")})
+        row.update(
+            {
+                k: f[k]
+                for k in ("chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "npar")
+            }
+        )
         if est["estimator"] == "MLR":
-            row.update({k: f[k] for k in ("chi2_scaled", "scaling_factor", "p_scaled", "cfi_robust", "tli_robust", "rmsea_robust")})
+            row.update(
+                {
+                    k: f[k]
+                    for k in ("chi2_scaled", "scaling_factor", "p_scaled", "cfi_robust", "tli_robust", "rmsea_robust")
+                }
+            )
         row["product_indicators"] = "; ".join(names)
         row["warnings"] = " | ".join(res.warnings)
         fits.append(row)
@@ -619,13 +774,32 @@ class HypothesesResult(StudyResult):
     regression_steps: pd.DataFrame
 
     def tables(self) -> list[Table]:
-        return [Table("study3_hypotheses", self.table, ("Supported: HC3 p < .05 with the predicted sign in the final hierarchical model; BCa: bootstrap interval of b; SEM: standardized latent path.",), code_of(hypotheses))]
+        return [
+            Table(
+                "study3_hypotheses",
+                self.table,
+                (
+                    "Supported: HC3 p < .05 with the predicted sign in the final hierarchical model; BCa: bootstrap interval of b; SEM: standardized latent path.",
+                ),
+                code_of(hypotheses),
+            )
+        ]
 
     def facts(self) -> dict:
-        return {"hypotheses": self.table.to_dict(orient="records"), "regression_steps": self.regression_steps.to_dict(orient="records")}
+        return {
+            "hypotheses": self.table.to_dict(orient="records"),
+            "regression_steps": self.regression_steps.to_dict(orient="records"),
+        }
 
 
-def hypotheses(config: Mapping, coefficients: pd.DataFrame, boot_ci: pd.DataFrame, sem_paths: pd.DataFrame, summary: pd.DataFrame, alpha: float = 0.05) -> HypothesesResult:
+def hypotheses(
+    config: Mapping,
+    coefficients: pd.DataFrame,
+    boot_ci: pd.DataFrame,
+    sem_paths: pd.DataFrame,
+    summary: pd.DataFrame,
+    alpha: float = 0.05,
+) -> HypothesesResult:
     """Each configured hypothesis tested on its term in the final composite model (HC3 t test), with
     the bootstrap BCa interval and the SEM path beside it. Supported = p < alpha with the predicted
     sign. Nothing is typed: every number is read from the tables passed in."""
@@ -640,11 +814,17 @@ def hypotheses(config: Mapping, coefficients: pd.DataFrame, boot_ci: pd.DataFram
         fm = fm[fm["step"] == fm["step"].max()]
         hit = fm[fm["term"] == term]
         if hit.empty:
-            raise AnalysisError(f"hypothesis {h['id']}: term '{term}' is not in the final model (terms: {sorted(fm['term'])})")
+            raise AnalysisError(
+                f"hypothesis {h['id']}: term '{term}' is not in the final model (terms: {sorted(fm['term'])})"
+            )
         r = hit.iloc[0]
         stat = "b_interaction" if mods else ("b_focal" if term == st["focal"] else None)
         b_ci = boot_ci[(boot_ci["moderator"] == mod) & (boot_ci["stat"] == stat)] if stat else boot_ci.iloc[0:0]
-        sem = sem_paths[(sem_paths["moderator"] == mod) & (sem_paths["term"] == term)] if not sem_paths.empty else sem_paths
+        sem = (
+            sem_paths[(sem_paths["moderator"] == mod) & (sem_paths["term"] == term)]
+            if not sem_paths.empty
+            else sem_paths
+        )
         direction = h["direction"]
         sign_ok = {"positive": r["b"] > 0, "negative": r["b"] < 0, "nonzero": True}[direction]
         supported = bool(r["p"] < alpha and sign_ok)
@@ -672,7 +852,16 @@ def hypotheses(config: Mapping, coefficients: pd.DataFrame, boot_ci: pd.DataFram
 
 
 def tables(config: Mapping) -> list[str]:
-    out = ["study3_exclusions", "study3_flow", *MEASUREMENT_TABLES, *REGRESSION_TABLES, "study3_bootstrap_ci", "study3_sem_paths", "study3_sem_fit", "study3_hypotheses"]
+    out = [
+        "study3_exclusions",
+        "study3_flow",
+        *MEASUREMENT_TABLES,
+        *REGRESSION_TABLES,
+        "study3_bootstrap_ci",
+        "study3_sem_paths",
+        "study3_sem_fit",
+        "study3_hypotheses",
+    ]
     if not config.get("study3", {}).get("marker"):
         out.remove("study3_marker")
     so = config.get("second_order")

@@ -77,8 +77,20 @@ class ValidationResult(StudyResult):
     def tables(self) -> list[Table]:
         code = code_of(apply_exclusions)
         return [
-            Table(f"{self.study}_exclusions", self.exclusions, ("Every excluded respondent: ID, line in the raw file, the rule that excluded them, its numbers, other rules they failed.",), code),
-            Table(f"{self.study}_flow", self.flow, ("Received, excluded by each rule (first failed rule counts), analysed.",), code),
+            Table(
+                f"{self.study}_exclusions",
+                self.exclusions,
+                (
+                    "Every excluded respondent: ID, line in the raw file, the rule that excluded them, its numbers, other rules they failed.",
+                ),
+                code,
+            ),
+            Table(
+                f"{self.study}_flow",
+                self.flow,
+                ("Received, excluded by each rule (first failed rule counts), analysed.",),
+                code,
+            ),
         ]
 
 
@@ -103,7 +115,8 @@ def validate(settings: Mapping) -> ValidationResult:
         raise InputError(
             path,
             f"every respondent was excluded ({counts}); no one is left to analyse",
-            "check the exclusion rules under " + f"{settings['study']}.exclusions (e.g. the attention check's pass_values) against the data",
+            "check the exclusion rules under "
+            + f"{settings['study']}.exclusions (e.g. the attention check's pass_values) against the data",
         )
     analysed = recode_reverse(analysed, model, items)
     _check_controls(analysed, settings, path)

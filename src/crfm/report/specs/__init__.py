@@ -41,7 +41,9 @@ def spec_module(study_id: str) -> ModuleType:
     try:
         return importlib.import_module(f"{__name__}.{study_id}")
     except ModuleNotFoundError as exc:
-        raise ModuleNotFoundError(f"study '{study_id}' is registered but has no specs module crfm.report.specs.{study_id}") from exc
+        raise ModuleNotFoundError(
+            f"study '{study_id}' is registered but has no specs module crfm.report.specs.{study_id}"
+        ) from exc
 
 
 @lru_cache(maxsize=1)

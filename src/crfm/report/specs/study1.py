@@ -142,40 +142,79 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         if key in s:
             book.put(f"study1.{key}", s[key], "int", source=source(sp, "", key))
     if s.get("saturation_position") is not None:
-        book.put("study1.saturation.position", s["saturation_position"], "int", source=source(sp, "", "saturation_position"))
-        book.put_text("study1.saturation.interview", str(s["saturation_interview"]), source(sp, "", "saturation_interview"))
+        book.put(
+            "study1.saturation.position", s["saturation_position"], "int", source=source(sp, "", "saturation_position")
+        )
+        book.put_text(
+            "study1.saturation.interview", str(s["saturation_interview"]), source(sp, "", "saturation_interview")
+        )
     book.put("study1.saturation.k", s.get("saturation_k"), "int", source=source(sp, "", "saturation_k"))
     sat_path = tables.get("study1_saturation")
     if sat_path and s.get("saturation_position") is not None:
         sat = read_table(sat_path)
         later = sat[sat["position"] > int(s["saturation_position"]) + int(s["saturation_k"])]
         later = later[later["n_new_codes"] > 0]
-        book.put("study1.saturation.later_new_codes", int(later["n_new_codes"].sum()), "int", source=source(sat_path, f"position > {int(s['saturation_position']) + int(s['saturation_k'])}", "sum n_new_codes"))
-        book.put_text("study1.saturation.later_interviews", ", ".join(map(str, later["interview_id"])) or "none", source(sat_path, "n_new_codes > 0 after the window", "interview_id"))
+        book.put(
+            "study1.saturation.later_new_codes",
+            int(later["n_new_codes"].sum()),
+            "int",
+            source=source(
+                sat_path, f"position > {int(s['saturation_position']) + int(s['saturation_k'])}", "sum n_new_codes"
+            ),
+        )
+        book.put_text(
+            "study1.saturation.later_interviews",
+            ", ".join(map(str, later["interview_id"])) or "none",
+            source(sat_path, "n_new_codes > 0 after the window", "interview_id"),
+        )
     if "study1_coding_summary" in tables:
         path = tables["study1_coding_summary"]
         df = read_table(path)
         book.put("study1.n_codes_codebook", len(df), "int", source=source(path, "", "rows"))
         for kind in sorted(set(df["kind"].astype(str))):
-            book.put(f"study1.codes_by_kind.{kind}", int((df["kind"] == kind).sum()), "int", source=source(path, f"kind={kind}", "rows"))
+            book.put(
+                f"study1.codes_by_kind.{kind}",
+                int((df["kind"] == kind).sum()),
+                "int",
+                source=source(path, f"kind={kind}", "rows"),
+            )
     if "study1_reliability" in tables:
         path = tables["study1_reliability"]
         df = read_table(path)
         for _, r in df.iterrows():
             var, stat, level = str(r["variable"]), str(r["statistic"]), str(r["level"])
-            key = f"study1.reliability.{var}.{stat}" + (f".{level}" if stat == "krippendorff_alpha" else f".{str(r['coders']).replace('|', '_')}")
+            key = f"study1.reliability.{var}.{stat}" + (
+                f".{level}" if stat == "krippendorff_alpha" else f".{str(r['coders']).replace('|', '_')}"
+            )
             where = f"variable={var}, statistic={stat}, level={level}, coders={r['coders']}"
             book.put(f"{key}.value", r["value"], "bounded", 2, source(path, where, "value"))
             if stat == "krippendorff_alpha":
-                book.put_ci(f"{key}.ci", r["ci_lower"], r["ci_upper"], 2, bounded=True, source=source(path, where, "ci_lower, ci_upper"))
+                book.put_ci(
+                    f"{key}.ci",
+                    r["ci_lower"],
+                    r["ci_upper"],
+                    2,
+                    bounded=True,
+                    source=source(path, where, "ci_lower, ci_upper"),
+                )
                 for q in [c for c in df.columns if c.startswith("q_below_")]:
                     book.put(f"{key}.{q.replace('.', '_')}", r[q], "bounded", 3, source(path, where, q))
                 book.put_text(f"study1.reliability.{var}.levels.{level}", level, source(path, where, "level"))
         book.put("study1.reliability.n_units", df["n_units"].iloc[0], "int", source=source(path, "", "n_units"))
         alpha = df[(df["statistic"] == "krippendorff_alpha")]
-        book.put("study1.reliability.n_alphas", len(alpha), "int", source=source(path, "statistic=krippendorff_alpha", "rows"))
+        book.put(
+            "study1.reliability.n_alphas",
+            len(alpha),
+            "int",
+            source=source(path, "statistic=krippendorff_alpha", "rows"),
+        )
     if "study1_qdpx_crosscheck" in tables:
         path = tables["study1_qdpx_crosscheck"]
         df = read_table(path)
         book.put("study1.qdpx.tables_compared", len(df), "int", source=source(path, "", "rows"))
-        book.put("study1.qdpx.tables_identical", int(df["identical"].astype(bool).sum()), "int", source=source(path, "identical=True", "rows"))
+        book.put(
+            "study1.qdpx.tables_identical",
+            int(df["identical"].astype(bool).sum()),
+            "int",
+            source=source(path, "identical=True", "rows"),
+        )

@@ -137,7 +137,9 @@ TABLES: dict[str, TableSpec] = {
     "study2_loadings": TableSpec(
         "Confirmatory factor analysis: loadings of the correlated-factors model",
         LOADINGS + (Col("text", "Item wording", wide=True),),
-        extra_notes=("Unstd. = unstandardized loading (the first item of each factor fixed to 1); Std. = standardized loading.",),
+        extra_notes=(
+            "Unstd. = unstandardized loading (the first item of each factor fixed to 1); Std. = standardized loading.",
+        ),
     ),
     "study2_factor_correlations": TableSpec(
         "Confirmatory factor analysis: factor correlations",
@@ -205,8 +207,14 @@ TABLES: dict[str, TableSpec] = {
             ci("ci_lower", "ci_upper", "95% CI", 2, bounded=True),
         ),
     ),
-    "study2_missing_patterns": TableSpec("Missing answers: patterns in the confirmatory sample", (Col("n", "*n*", "int"), Col("n_observed", "Items answered", "int")), rest=Col("", fmt="int")),
-    "study2_coverage": TableSpec("Missing answers: coverage per item", (Col("item", "Item"), Col("coverage", "Share answered", "bounded", 3))),
+    "study2_missing_patterns": TableSpec(
+        "Missing answers: patterns in the confirmatory sample",
+        (Col("n", "*n*", "int"), Col("n_observed", "Items answered", "int")),
+        rest=Col("", fmt="int"),
+    ),
+    "study2_coverage": TableSpec(
+        "Missing answers: coverage per item", (Col("item", "Item"), Col("coverage", "Share answered", "bounded", 3))
+    ),
     "study2_invariance": TableSpec("Measurement invariance across groups", INVARIANCE),
 }
 
@@ -232,16 +240,28 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
     book.put("study2.efa.bartlett.chi2", e.get("bartlett_chi2"), "num", 2, source(ep, "", "bartlett_chi2"))
     book.put("study2.efa.bartlett.df", e.get("bartlett_df"), "int", source=source(ep, "", "bartlett_df"))
     book.put("study2.efa.bartlett.p", e.get("bartlett_p"), "p", 3, source(ep, "", "bartlett_p"))
-    book.put("study2.efa.parallel_factors", e.get("parallel_analysis_factors"), "int", source=source(ep, "", "parallel_analysis_factors"))
+    book.put(
+        "study2.efa.parallel_factors",
+        e.get("parallel_analysis_factors"),
+        "int",
+        source=source(ep, "", "parallel_analysis_factors"),
+    )
     book.put("study2.efa.factors", e.get("factors_extracted"), "int", source=source(ep, "", "factors_extracted"))
     book.put("study2.scale.pool", e.get("items_in_pool"), "int", source=source(ep, "", "items_in_pool"))
     book.put("study2.scale.retained", e.get("items_retained"), "int", source=source(ep, "", "items_retained"))
     removed = list(e.get("items_removed") or [])
     book.put("study2.scale.removed", len(removed), "int", source=source(ep, "", "items_removed (count)"))
-    book.put_text("study2.scale.removed_list", ", ".join(removed) if removed else "none", source(ep, "", "items_removed"))
+    book.put_text(
+        "study2.scale.removed_list", ", ".join(removed) if removed else "none", source(ep, "", "items_removed")
+    )
 
     s2 = config["study2"]
-    pur, thr, pa, efa = s2.get("purification", {}), s2.get("thresholds", {}), s2.get("parallel_analysis", {}), s2.get("efa", {})
+    pur, thr, pa, efa = (
+        s2.get("purification", {}),
+        s2.get("thresholds", {}),
+        s2.get("parallel_analysis", {}),
+        s2.get("efa", {}),
+    )
     for key in ("min_loading", "max_cross_loading", "min_item_total"):
         if pur.get(key) is not None:
             book.put(f"study2.thresholds.{key}", pur[key], "bounded", 2, f"config:study2.purification.{key}")
@@ -253,13 +273,21 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
     pa_method = pa.get("method", "pca")
     book.put_text(
         "study2.efa.pa_basis",
-        "principal-component eigenvalues" if pa_method == "pca" else "eigenvalues of the reduced correlation matrix (squared multiple correlations on the diagonal, common-factor model)",
+        "principal-component eigenvalues"
+        if pa_method == "pca"
+        else "eigenvalues of the reduced correlation matrix (squared multiple correlations on the diagonal, common-factor model)",
         "config:study2.parallel_analysis.method",
     )
     if pa.get("n_sims") is not None:
         book.put("study2.efa.pa_sims", pa["n_sims"], "int", source="config:study2.parallel_analysis.n_sims")
-        book.put("study2.efa.pa_percentile", pa["percentile"], "int", source="config:study2.parallel_analysis.percentile")
-    book.put_text("study2.efa.method", str(efa.get("method", "")).upper() if efa.get("method") == "ml" else str(efa.get("method", "")), "config:study2.efa.method")
+        book.put(
+            "study2.efa.pa_percentile", pa["percentile"], "int", source="config:study2.parallel_analysis.percentile"
+        )
+    book.put_text(
+        "study2.efa.method",
+        str(efa.get("method", "")).upper() if efa.get("method") == "ml" else str(efa.get("method", "")),
+        "config:study2.efa.method",
+    )
     book.put_text("study2.efa.rotation", str(efa.get("rotation", "")), "config:study2.efa.rotation")
 
     estimation_numbers(book, "study2", config)
@@ -278,23 +306,62 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         if len(df):
             r = df.iloc[0]
             book.put("study2.modindices.max", r["mi"], "num", 2, source(path, "first row", "mi"))
-            book.put_text("study2.modindices.max_parameter", f"{r['lhs']} {r['op']} {r['rhs']}", source(path, "first row", "lhs, op, rhs"))
+            book.put_text(
+                "study2.modindices.max_parameter",
+                f"{r['lhs']} {r['op']} {r['rhs']}",
+                source(path, "first row", "lhs, op, rhs"),
+            )
     if "study2_invariance" in tables:
         path = tables["study2_invariance"]
         df = read_table(path)
         held = [str(s) for s, v in zip(df["step"], df["verdict"].astype(str)) if v.startswith("holds")]
-        book.put_text("study2.invariance.highest", held[-1] if held else "configural only", source(path, "verdict = holds", "step (last)"))
+        book.put_text(
+            "study2.invariance.highest",
+            held[-1] if held else "configural only",
+            source(path, "verdict = holds", "step (last)"),
+        )
         for _, r in df.iterrows():
             step = str(r["step"])
             fit_numbers(book, f"study2.invariance.{step}", r, path, f"step={step}")
             if pd.notna(r.get("delta_cfi")):
-                book.put(f"study2.invariance.{step}.delta_cfi", r["delta_cfi"], "num", 3, source(path, f"step={step}", "delta_cfi"))
-                book.put(f"study2.invariance.{step}.delta_rmsea", r["delta_rmsea"], "num", 3, source(path, f"step={step}", "delta_rmsea"))
-                book.put(f"study2.invariance.{step}.delta_chi2", r["delta_chi2"], "num", 2, source(path, f"step={step}", "delta_chi2"))
-                book.put(f"study2.invariance.{step}.delta_df", r["delta_df"], "int", source=source(path, f"step={step}", "delta_df"))
-                book.put(f"study2.invariance.{step}.delta_p", r["delta_p"], "p", 3, source(path, f"step={step}", "delta_p"))
+                book.put(
+                    f"study2.invariance.{step}.delta_cfi",
+                    r["delta_cfi"],
+                    "num",
+                    3,
+                    source(path, f"step={step}", "delta_cfi"),
+                )
+                book.put(
+                    f"study2.invariance.{step}.delta_rmsea",
+                    r["delta_rmsea"],
+                    "num",
+                    3,
+                    source(path, f"step={step}", "delta_rmsea"),
+                )
+                book.put(
+                    f"study2.invariance.{step}.delta_chi2",
+                    r["delta_chi2"],
+                    "num",
+                    2,
+                    source(path, f"step={step}", "delta_chi2"),
+                )
+                book.put(
+                    f"study2.invariance.{step}.delta_df",
+                    r["delta_df"],
+                    "int",
+                    source=source(path, f"step={step}", "delta_df"),
+                )
+                book.put(
+                    f"study2.invariance.{step}.delta_p", r["delta_p"], "p", 3, source(path, f"step={step}", "delta_p")
+                )
         inv = s2.get("invariance") or {}
-        book.put_text("study2.invariance.group", "the calibration and validation halves" if inv.get("group") == "sample" else f"the groups of '{inv.get('group')}'", "config:study2.invariance.group")
+        book.put_text(
+            "study2.invariance.group",
+            "the calibration and validation halves"
+            if inv.get("group") == "sample"
+            else f"the groups of '{inv.get('group')}'",
+            "config:study2.invariance.group",
+        )
     if "study2_comparisons" in tables:
         path = tables["study2_comparisons"]
         df = read_table(path)
@@ -323,7 +390,9 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         for c in df.index:
             others = [abs(df.loc[c, o]) for o in df.columns if o != c]
             passed += int(bool(others) and df.loc[c, c] > max(others))
-        book.put("study2.fornell_larcker.passed", passed, "int", source=source(path, "", "diagonal > |off-diagonal| (rows)"))
+        book.put(
+            "study2.fornell_larcker.passed", passed, "int", source=source(path, "", "diagonal > |off-diagonal| (rows)")
+        )
         book.put("study2.fornell_larcker.constructs", len(df), "int", source=source(path, "", "rows"))
     column_max(book, tables, "study2_htmt", "study2.htmt.max", "htmt")
     if "study2_common_method" in tables:
@@ -331,4 +400,6 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         df = read_table(path)
         r = df[df["check"].astype(str).str.startswith("Harman")]
         if len(r):
-            book.put("study2.harman_share", r["value"].iloc[0], "bounded", 2, source(path, "check=Harman's ...", "value"))
+            book.put(
+                "study2.harman_share", r["value"].iloc[0], "bounded", 2, source(path, "check=Harman's ...", "value")
+            )

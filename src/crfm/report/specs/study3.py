@@ -95,9 +95,7 @@ TABLES: dict[str, TableSpec] = {
         "Variance inflation factors of the final model",
         (MODERATOR, Col("term", "Term", display="term"), Col("vif", "VIF", "num", 2)),
     ),
-    "study3_dimension_coefficients": TableSpec(
-        "Dimension-level moderated regression", COEFS, extra_notes=(COEF_NOTE,)
-    ),
+    "study3_dimension_coefficients": TableSpec("Dimension-level moderated regression", COEFS, extra_notes=(COEF_NOTE,)),
     "study3_dimension_summary": TableSpec("Dimension-level moderated regression: model summary", SUMMARY),
     "study3_indicator_models": TableSpec(
         "Final model for each selling-performance indicator",
@@ -236,7 +234,9 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         path = tables["study3_fornell_larcker"]
         df = read_table(path).set_index("construct")
         passed = sum(int(df.loc[c, c] > max(abs(df.loc[c, o]) for o in df.columns if o != c)) for c in df.index)
-        book.put("study3.fornell_larcker.passed", passed, "int", source=source(path, "", "diagonal > |off-diagonal| (rows)"))
+        book.put(
+            "study3.fornell_larcker.passed", passed, "int", source=source(path, "", "diagonal > |off-diagonal| (rows)")
+        )
         book.put("study3.fornell_larcker.constructs", len(df), "int", source=source(path, "", "rows"))
     if "study3_measurement_fit" in tables:
         path = tables["study3_measurement_fit"]
@@ -251,7 +251,12 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
         path = tables["study3_marker"]
         df = read_table(path)
         book.put("study3.marker.r_m", df["r_m"].iloc[0], "bounded", 2, source(path, "", "r_m"))
-    book.put("study3.bootstrap.replicates", s3.get("bootstrap", {}).get("replicates"), "int", source="config:study3.bootstrap.replicates")
+    book.put(
+        "study3.bootstrap.replicates",
+        s3.get("bootstrap", {}).get("replicates"),
+        "int",
+        source="config:study3.bootstrap.replicates",
+    )
 
     for mod in s3.get("moderators", []):
         m = f"study3.moderators.{mod}"
@@ -272,7 +277,9 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
                 last = df.sort_values("step").iloc[-1]
                 book.put(f"{m}.n", last["n"], "int", source=source(path, f"moderator={mod}, final step", "n"))
                 book.put(f"{m}.final_r2", last["r2"], "bounded", 3, source(path, f"moderator={mod}, final step", "r2"))
-                book.put(f"{m}.final_step", int(last["step"]), "int", source=source(path, f"moderator={mod}", "max step"))
+                book.put(
+                    f"{m}.final_step", int(last["step"]), "int", source=source(path, f"moderator={mod}", "max step")
+                )
         if "study3_coefficients" in tables:
             path = tables["study3_coefficients"]
             df = read_table(path)
@@ -293,18 +300,33 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
                 where = f"moderator={mod}, at={at}"
                 book.put(f"{m}.slopes.{key}.slope", r["slope"], "num", 3, source(path, where, "slope"))
                 book.put(f"{m}.slopes.{key}.p", r["p"], "p", 3, source(path, where, "p"))
-                book.put_ci(f"{m}.slopes.{key}.ci", r["ci_lower"], r["ci_upper"], 3, source=source(path, where, "ci_lower, ci_upper"))
+                book.put_ci(
+                    f"{m}.slopes.{key}.ci",
+                    r["ci_lower"],
+                    r["ci_upper"],
+                    3,
+                    source=source(path, where, "ci_lower, ci_upper"),
+                )
         if "study3_johnson_neyman" in tables:
             path = tables["study3_johnson_neyman"]
             df = read_table(path)
             df = df[df["moderator"].astype(str) == mod]
             if len(df):
                 book.put_text(f"{m}.jn.region", str(df["region"].iloc[0]), source(path, f"moderator={mod}", "region"))
-            book.put(f"{m}.jn.bounds_in_range", int(df["in_observed_range"].astype(bool).sum()), "int", source=source(path, f"moderator={mod}", "in_observed_range (count)"))
+            book.put(
+                f"{m}.jn.bounds_in_range",
+                int(df["in_observed_range"].astype(bool).sum()),
+                "int",
+                source=source(path, f"moderator={mod}", "in_observed_range (count)"),
+            )
             for _, r in df.iterrows():
                 b, where = int(r["bound"]), f"moderator={mod}, bound={int(r['bound'])}"
                 book.put(f"{m}.jn.bounds.b{b}.raw", r["value_raw"], "num", 2, source(path, where, "value_raw"))
-                book.put_text(f"{m}.jn.bounds.b{b}.in_range", "yes" if bool(r["in_observed_range"]) else "no", source(path, where, "in_observed_range"))
+                book.put_text(
+                    f"{m}.jn.bounds.b{b}.in_range",
+                    "yes" if bool(r["in_observed_range"]) else "no",
+                    source(path, where, "in_observed_range"),
+                )
         if "study3_bootstrap_ci" in tables:
             path = tables["study3_bootstrap_ci"]
             df = read_table(path)
@@ -314,14 +336,35 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
                 if r is None:
                     continue
                 where = f"moderator={mod}, stat={stat}"
-                book.put_ci(f"{m}.bootstrap.{stat}.bca", r["bca_lower"], r["bca_upper"], 3, source=source(path, where, "bca_lower, bca_upper"))
-                book.put_ci(f"{m}.bootstrap.{stat}.percentile", r["pct_lower"], r["pct_upper"], 3, source=source(path, where, "pct_lower, pct_upper"))
+                book.put_ci(
+                    f"{m}.bootstrap.{stat}.bca",
+                    r["bca_lower"],
+                    r["bca_upper"],
+                    3,
+                    source=source(path, where, "bca_lower, bca_upper"),
+                )
+                book.put_ci(
+                    f"{m}.bootstrap.{stat}.percentile",
+                    r["pct_lower"],
+                    r["pct_upper"],
+                    3,
+                    source=source(path, where, "pct_lower, pct_upper"),
+                )
                 book.put(f"{m}.bootstrap.n_boot", r["n_boot"], "int", source=source(path, where, "n_boot"))
         if "study3_sem_fit" in tables:
             path = tables["study3_sem_fit"]
             r = row_where(read_table(path), moderator=mod)
             if r is not None:
-                for col, kind, dec in (("n", "int", 0), ("chi2", "num", 2), ("df", "int", 0), ("p", "p", 3), ("cfi", "bounded", 3), ("tli", "bounded", 3), ("rmsea", "bounded", 3), ("srmr", "bounded", 3)):
+                for col, kind, dec in (
+                    ("n", "int", 0),
+                    ("chi2", "num", 2),
+                    ("df", "int", 0),
+                    ("p", "p", 3),
+                    ("cfi", "bounded", 3),
+                    ("tli", "bounded", 3),
+                    ("rmsea", "bounded", 3),
+                    ("srmr", "bounded", 3),
+                ):
                     book.put(f"{m}.sem.{col}", r[col], kind, dec, source(path, f"moderator={mod}", col))
         if "study3_sem_paths" in tables:
             path = tables["study3_sem_paths"]
@@ -331,16 +374,27 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
                 r = row_where(df, term=term)
                 if r is not None:
                     where = f"moderator={mod}, term={term}"
-                    book.put(f"{m}.sem.{key}.beta", r["std_estimate"], "bounded", 2, source(path, where, "std_estimate"))
+                    book.put(
+                        f"{m}.sem.{key}.beta", r["std_estimate"], "bounded", 2, source(path, where, "std_estimate")
+                    )
                     book.put(f"{m}.sem.{key}.p", r["p"], "p", 3, source(path, where, "p"))
     if "study3_hypotheses" in tables:
         path = tables["study3_hypotheses"]
         df = read_table(path)
-        book.put("study3.hypotheses.supported", int(df["supported"].astype(bool).sum()), "int", source=source(path, "supported=True", "rows"))
+        book.put(
+            "study3.hypotheses.supported",
+            int(df["supported"].astype(bool).sum()),
+            "int",
+            source=source(path, "supported=True", "rows"),
+        )
         book.put("study3.hypotheses.total", len(df), "int", source=source(path, "", "rows"))
         for _, r in df.iterrows():
             h = str(r["hypothesis"])
             where = f"hypothesis={h}"
-            book.put_text(f"study3.hypotheses.{h}.verdict", "supported" if bool(r["supported"]) else "not supported", source(path, where, "supported"))
+            book.put_text(
+                f"study3.hypotheses.{h}.verdict",
+                "supported" if bool(r["supported"]) else "not supported",
+                source(path, where, "supported"),
+            )
             book.put(f"study3.hypotheses.{h}.b", r["b"], "num", 3, source(path, where, "b"))
             book.put(f"study3.hypotheses.{h}.p", r["p"], "p", 3, source(path, where, "p"))

@@ -22,9 +22,21 @@ from .engine import fit
 from .model import Model
 from .result import SEMResult
 
-__all__ = ["Model", "fit", "SEMResult", "missing_patterns", "coverage", "saturated_moments", "SaturatedMoments", "chi_square_difference",
-           "measurement_invariance", "ChiSquareDifferenceResult", "InvarianceResult", "fit_ml_batch",
-           "BatchResult"]
+__all__ = [
+    "Model",
+    "fit",
+    "SEMResult",
+    "missing_patterns",
+    "coverage",
+    "saturated_moments",
+    "SaturatedMoments",
+    "chi_square_difference",
+    "measurement_invariance",
+    "ChiSquareDifferenceResult",
+    "InvarianceResult",
+    "fit_ml_batch",
+    "BatchResult",
+]
 
 
 def __getattr__(name):

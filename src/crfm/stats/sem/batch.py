@@ -214,12 +214,28 @@ def _chol(Sigma):
 
 def _problem_from_S(comp, fixed, S, n):
     p = S.shape[0]
-    blk = SizeBlock(obs=np.arange(p)[None, :], mis=np.zeros((1, 0), dtype=int), n=np.array([float(n)]),
-                    mean=np.zeros((1, p)), cov=S[None], rows=[np.zeros((0, p))])
+    blk = SizeBlock(
+        obs=np.arange(p)[None, :],
+        mis=np.zeros((1, 0), dtype=int),
+        n=np.array([float(n)]),
+        mean=np.zeros((1, p)),
+        cov=S[None],
+        rows=[np.zeros((0, p))],
+    )
     _, ld = np.linalg.slogdet(S)
     h1 = float(-0.5 * n * (p * np.log(2 * np.pi) + ld + p))
-    gd = GroupData(label=None, n=int(n), Y=np.zeros((0, p)), row_ids=np.arange(0), complete=True, blocks=[blk],
-                   mean=np.zeros(p), cov=S, h1_loglik=h1, npatterns=1)
+    gd = GroupData(
+        label=None,
+        n=int(n),
+        Y=np.zeros((0, p)),
+        row_ids=np.arange(0),
+        complete=True,
+        blocks=[blk],
+        mean=np.zeros(p),
+        cov=S,
+        h1_loglik=h1,
+        npatterns=1,
+    )
     return Problem(comp, [gd], fixed)
 
 
@@ -243,8 +259,15 @@ def _starts(comp, S):
         else:
             psi[lv] = np.full(R, 0.05)
             lam[lv] = {}
-    std_lv = {pt.lhs[k] for k in range(len(pt)) if pt.op[k] == "~~" and pt.lhs[k] == pt.rhs[k]
-              and pt.lhs[k] in comp.lv and pt.free[k] == 0 and pt.ustart[k] == 1.0}
+    std_lv = {
+        pt.lhs[k]
+        for k in range(len(pt))
+        if pt.op[k] == "~~"
+        and pt.lhs[k] == pt.rhs[k]
+        and pt.lhs[k] in comp.lv
+        and pt.free[k] == 0
+        and pt.ustart[k] == 1.0
+    }
     for k in range(len(pt)):
         o, a, b = pt.op[k], pt.lhs[k], pt.rhs[k]
         if o == "=~":
@@ -327,7 +350,9 @@ def fit_ml_batch(model, S: np.ndarray, n: int, *, std_lv: bool = False, max_iter
             r_act = act[rej]
             tn = theta[r_act] + a[:, None] * step[rej]
             Fn = bt.objective(tn, S[r_act], logdetS[r_act])
-            ok2 = np.isfinite(Fn) & ((Fn <= F[r_act] + 1e-4 * a * slope[rej]) | ((gmax[rej] < 1e-5) & (Fn <= F[r_act] + 1e-12)))
+            ok2 = np.isfinite(Fn) & (
+                (Fn <= F[r_act] + 1e-4 * a * slope[rej]) | ((gmax[rej] < 1e-5) & (Fn <= F[r_act] + 1e-12))
+            )
             if ok2.any():
                 r_ok = r_act[ok2]
                 gn, In, _, _, _, Fn2, okn = bt.grad_info(tn[ok2], S[r_ok], logdetS[r_ok])
@@ -393,12 +418,34 @@ def fit_ml_batch(model, S: np.ndarray, n: int, *, std_lv: bool = False, max_iter
     var_rows = [k for k in range(len(pt)) if pt.op[k] == "~~" and pt.lhs[k] == pt.rhs[k]]
     cor_rows = [k for k in range(len(pt)) if (pt.op[k] == "=~") or (pt.op[k] == "~~" and pt.lhs[k] != pt.rhs[k])]
     improper = (np.any(vals[:, var_rows] < 0, axis=1) | np.any(np.abs(std[:, cor_rows]) >= 1, axis=1)) & ok
-    fitdf = pd.DataFrame({"chi2": chi2, "df": df, "p": special.chdtrc(df, chi2) if df > 0 else np.nan, "cfi": cfi,
-                          "tli": tli, "rmsea": rmsea, "srmr": srmr, "converged": converged & ok, "improper": improper,
-                          "iterations": iters, "fallback": fallback})
+    fitdf = pd.DataFrame(
+        {
+            "chi2": chi2,
+            "df": df,
+            "p": special.chdtrc(df, chi2) if df > 0 else np.nan,
+            "cfi": cfi,
+            "tli": tli,
+            "rmsea": rmsea,
+            "srmr": srmr,
+            "converged": converged & ok,
+            "improper": improper,
+            "iterations": iters,
+            "fallback": fallback,
+        }
+    )
     names = [pt.key(int(k)) for k in comp.theta_rows]
     sl = std[:, load_rows]
-    return BatchResult(params=names, est=theta, se=se, loadings=[pt.key(k) for k in load_rows], std_loadings=sl,
-                       std_loadings_se=std_se, std_loadings_ci_lower=sl - Z975 * std_se,
-                       std_loadings_ci_upper=sl + Z975 * std_se, fit=fitdf, converged=converged & ok,
-                       improper=improper, fallback=fallback)
+    return BatchResult(
+        params=names,
+        est=theta,
+        se=se,
+        loadings=[pt.key(k) for k in load_rows],
+        std_loadings=sl,
+        std_loadings_se=std_se,
+        std_loadings_ci_lower=sl - Z975 * std_se,
+        std_loadings_ci_upper=sl + Z975 * std_se,
+        fit=fitdf,
+        converged=converged & ok,
+        improper=improper,
+        fallback=fallback,
+    )

@@ -63,8 +63,16 @@ def _blocks(Y: np.ndarray) -> tuple[list, int]:
     if M.all():
         mean = Y.mean(axis=0)
         cov = np.cov(Y, rowvar=False, bias=True).reshape(p, p)
-        return [SizeBlock(np.arange(p)[None, :], np.zeros((1, 0), dtype=int), np.array([float(Y.shape[0])]),
-                          mean[None, :], cov[None], [Y])], 1
+        return [
+            SizeBlock(
+                np.arange(p)[None, :],
+                np.zeros((1, 0), dtype=int),
+                np.array([float(Y.shape[0])]),
+                mean[None, :],
+                cov[None],
+                [Y],
+            )
+        ], 1
     keys, inv = np.unique(M, axis=0, return_inverse=True)
     inv = np.asarray(inv).ravel()
     by_size: dict[int, list] = {}
@@ -78,8 +86,12 @@ def _blocks(Y: np.ndarray) -> tuple[list, int]:
         mis = np.array([pt[1] for pt in pats], dtype=int).reshape(len(pats), p - k)
         n = np.array([pt[2].shape[0] for pt in pats], dtype=float)
         mean = np.array([pt[2].mean(axis=0) for pt in pats]).reshape(len(pats), k)
-        cov = np.array([np.atleast_2d(np.cov(pt[2], rowvar=False, bias=True)) if pt[2].shape[0] > 1
-                        else np.zeros((k, k)) for pt in pats]).reshape(len(pats), k, k)
+        cov = np.array(
+            [
+                np.atleast_2d(np.cov(pt[2], rowvar=False, bias=True)) if pt[2].shape[0] > 1 else np.zeros((k, k))
+                for pt in pats
+            ]
+        ).reshape(len(pats), k, k)
         out.append(SizeBlock(obs, mis, n, mean, cov, [pt[2] for pt in pats]))
     return out, len(keys)
 
@@ -123,8 +135,19 @@ def em_h1(blocks, p: int, Y: np.ndarray, max_iter: int = 500, tol: float = 1e-5)
         zbar0[ar[:, None], o] = b.mean
         X0 = np.zeros((P, p, p))
         X0[ar[:, None, None], o[:, :, None], o[:, None, :]] = b.cov
-        pre.append((b, o, m, ar, zbar0, X0, (ar[:, None, None], m[:, :, None], o[:, None, :]),
-                    (ar[:, None, None], o[:, :, None], m[:, None, :]), (ar[:, None, None], m[:, :, None], m[:, None, :])))
+        pre.append(
+            (
+                b,
+                o,
+                m,
+                ar,
+                zbar0,
+                X0,
+                (ar[:, None, None], m[:, :, None], o[:, None, :]),
+                (ar[:, None, None], o[:, :, None], m[:, None, :]),
+                (ar[:, None, None], m[:, :, None], m[:, None, :]),
+            )
+        )
     for _ in range(max_iter):
         T1 = np.zeros(p)
         T2 = np.zeros((p, p))
@@ -259,8 +282,10 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
             sd = np.nanstd(Y, axis=0)
     const = [ov[i] for i in range(p) if not np.isfinite(sd[i]) or sd[i] == 0]
     if const:
-        raise AnalysisError(f"{where}: item(s) {', '.join(const)} have zero variance (constant or never observed); "
-                            "drop them from the model or from this group")
+        raise AnalysisError(
+            f"{where}: item(s) {', '.join(const)} have zero variance (constant or never observed); "
+            "drop them from the model or from this group"
+        )
     if not fiml or npat == 1 and blocks[0].obs.shape[1] == p:
         mean = blocks[0].mean[0].copy()
         cov = blocks[0].cov[0].copy()
@@ -270,8 +295,18 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
         complete = False
     _check_pd(cov, ov, where, em=not complete)
     h1_ll = pattern_loglik(blocks, cov, mean)
-    gd = GroupData(label=label, n=n, Y=Y, row_ids=row_ids, complete=complete, blocks=blocks, mean=mean, cov=cov,
-                   h1_loglik=h1_ll, npatterns=npat)
+    gd = GroupData(
+        label=label,
+        n=n,
+        Y=Y,
+        row_ids=row_ids,
+        complete=complete,
+        blocks=blocks,
+        mean=mean,
+        cov=cov,
+        h1_loglik=h1_ll,
+        npatterns=npat,
+    )
     if x_pos:
         X = Y[:, x_pos]
         k = len(x_pos)

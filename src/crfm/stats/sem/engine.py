@@ -47,8 +47,17 @@ def _groups_of(data: pd.DataFrame, group):
     return [(lab, data[col == lab]) for lab in labels]
 
 
-def prepare(model: Model, data: pd.DataFrame, *, group=None, missing="listwise", group_equal=(), group_partial=(),
-            std_lv=False, meanstructure=None):
+def prepare(
+    model: Model,
+    data: pd.DataFrame,
+    *,
+    group=None,
+    missing="listwise",
+    group_equal=(),
+    group_partial=(),
+    std_lv=False,
+    meanstructure=None,
+):
     """Compile the model for these data and compute the sample statistics; returns a Problem."""
     if not isinstance(model, Model):
         model = Model.from_syntax(model)
@@ -63,13 +72,16 @@ def prepare(model: Model, data: pd.DataFrame, *, group=None, missing="listwise",
         meanstructure = fiml or G > 1
     if (group_equal or group_partial) and G == 1:
         raise AnalysisError("group_equal/group_partial need a group= column")
-    comp = compile_model(model, G, bool(meanstructure), bool(std_lv), tuple(group_equal or ()),
-                         tuple(group_partial or ()))
+    comp = compile_model(
+        model, G, bool(meanstructure), bool(std_lv), tuple(group_equal or ()), tuple(group_partial or ())
+    )
     ov = list(comp.ov)
     absent = [v for v in ov if v not in data.columns]
     if absent:
-        raise AnalysisError(f"model variable(s) {', '.join(absent)} are not columns of the data "
-                            f"(latent variables are the left-hand sides of =~: {', '.join(comp.lv) or 'none'})")
+        raise AnalysisError(
+            f"model variable(s) {', '.join(absent)} are not columns of the data "
+            f"(latent variables are the left-hand sides of =~: {', '.join(comp.lv) or 'none'})"
+        )
     dtypes = data.dtypes
     for v in ov:
         if not pd.api.types.is_numeric_dtype(dtypes[v]):
@@ -109,8 +121,10 @@ def _check_identification(prob: Problem, group) -> None:
     for g, gd in enumerate(prob.groups):
         own = np.unique(pt.free[(pt.group == g) & (pt.free > 0)])
         if comp.ngroups > 1 and gd.n < len(own):
-            raise AnalysisError(f"group {group}={gd.label!r} has {gd.n} cases but {len(own)} free parameters; "
-                                "merge it with another group or drop it")
+            raise AnalysisError(
+                f"group {group}={gd.label!r} has {gd.n} cases but {len(own)} free parameters; "
+                "merge it with another group or drop it"
+            )
     # a latent with no indicator and no structural role cannot be identified
     for lv in comp.lv:
         n_ind = sum(1 for k in range(len(pt)) if pt.op[k] == "=~" and pt.lhs[k] == lv and pt.group[k] == 0)
@@ -154,8 +168,15 @@ def start_values(prob: Problem) -> np.ndarray:
                 v = gd.mean[ov.index(a)] if a in ov else 0.0
             vals[k] = v
     # std.lv: rescale loadings so that the implied indicator covariances match
-    std_lv_fixed = {pt.lhs[k] for k in range(len(pt)) if pt.op[k] == "~~" and pt.lhs[k] == pt.rhs[k]
-                    and pt.lhs[k] in comp.lv and pt.free[k] == 0 and pt.ustart[k] == 1.0}
+    std_lv_fixed = {
+        pt.lhs[k]
+        for k in range(len(pt))
+        if pt.op[k] == "~~"
+        and pt.lhs[k] == pt.rhs[k]
+        and pt.lhs[k] in comp.lv
+        and pt.free[k] == 0
+        and pt.ustart[k] == 1.0
+    }
     if std_lv_fixed:
         for g, gd in enumerate(prob.groups):
             S = gd.cov
@@ -179,8 +200,18 @@ def start_values(prob: Problem) -> np.ndarray:
     return theta
 
 
-def fit(model, data: pd.DataFrame, *, group=None, estimator: str = "ML", missing: str = "listwise", group_equal=(),
-        group_partial=(), se: bool = True, std_lv: bool = False):
+def fit(
+    model,
+    data: pd.DataFrame,
+    *,
+    group=None,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    group_equal=(),
+    group_partial=(),
+    se: bool = True,
+    std_lv: bool = False,
+):
     """Fit a SEM by ML/MLR (complete data or FIML), single- or multi-group. Returns an SEMResult."""
     from .result import build_result
 
@@ -192,10 +223,24 @@ def fit(model, data: pd.DataFrame, *, group=None, estimator: str = "ML", missing
         group_partial = (group_partial,)
     if not isinstance(model, Model):
         model = Model.from_syntax(model)
-    prob = prepare(model, data, group=group, missing=missing, group_equal=group_equal, group_partial=group_partial,
-                   std_lv=std_lv)
+    prob = prepare(
+        model, data, group=group, missing=missing, group_equal=group_equal, group_partial=group_partial, std_lv=std_lv
+    )
     theta0 = start_values(prob)
     theta, conv, iters, gmax, msg = optimise(prob, theta0)
-    return build_result(model, prob, theta, conv, iters, gmax, msg, estimator=estimator, missing=missing,
-                        group=group, se=se, group_equal=tuple(group_equal), group_partial=tuple(group_partial),
-                        std_lv=std_lv)
+    return build_result(
+        model,
+        prob,
+        theta,
+        conv,
+        iters,
+        gmax,
+        msg,
+        estimator=estimator,
+        missing=missing,
+        group=group,
+        se=se,
+        group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial),
+        std_lv=std_lv,
+    )

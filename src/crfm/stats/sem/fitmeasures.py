@@ -174,16 +174,24 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
     base, llb, dfb = _baseline(prob)
     X2b = 2.0 * (ll1 - llb)
     out = {
-        "npar": npar, "n": int(N), "ngroups": G, "df": df, "chi2": X2,
+        "npar": npar,
+        "n": int(N),
+        "ngroups": G,
+        "df": df,
+        "chi2": X2,
         "p": float(special.chdtrc(df, X2)) if df > 0 else np.nan,
-        "baseline_chi2": X2b, "baseline_df": dfb,
+        "baseline_chi2": X2b,
+        "baseline_df": dfb,
         "baseline_p": float(special.chdtrc(dfb, X2b)) if dfb > 0 else np.nan,
         # lavaan reports the log-likelihood conditional on the fixed.x covariates (their marginal
         # log-likelihood at the sample moments is subtracted: lav_mvnorm_loglik_samplestats)
-        "loglik": ll - llx, "loglik_unrestricted": ll1 - llx,
-        "aic": -2 * (ll - llx) + 2 * npar, "bic": -2 * (ll - llx) + npar * np.log(N),
+        "loglik": ll - llx,
+        "loglik_unrestricted": ll1 - llx,
+        "aic": -2 * (ll - llx) + 2 * npar,
+        "bic": -2 * (ll - llx) + npar * np.log(N),
         "bic2": -2 * (ll - llx) + npar * np.log((N + 2) / 24),
-        "cfi": cfi(X2, df, X2b, dfb), "tli": tli(X2, df, X2b, dfb),
+        "cfi": cfi(X2, df, X2b, dfb),
+        "tli": tli(X2, df, X2b, dfb),
         "rmsea": rmsea(X2, df, N, G),
     }
     lo, up = rmsea_ci(X2, df, N, G)
@@ -191,7 +199,9 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
     implied_pairs = [(Sig, mu) for (Sig, mu, *_r) in imp]
     out["srmr"] = srmr(prob, implied_pairs, True)
     out["srmr_nomean"] = srmr(prob, implied_pairs, False)
-    out["chi2_by_group"] = [2.0 * (gd.h1_loglik - _ll_g(gd, Sig, mu)) for gd, (Sig, mu) in zip(prob.groups, implied_pairs)]
+    out["chi2_by_group"] = [
+        2.0 * (gd.h1_loglik - _ll_g(gd, Sig, mu)) for gd, (Sig, mu) in zip(prob.groups, implied_pairs)
+    ]
     out["n_by_group"] = [int(gd.n) for gd in prob.groups]
     scal = None
     if estimator == "MLR" and H_inv is not None:
@@ -220,29 +230,37 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
             B1s = sc.T @ sc / gd.n
             B0 = DB.T @ B1s @ DB
             kb = DB.shape[1]
-            Ei = EBinv[k0:k0 + kb, k0:k0 + kb]
+            Ei = EBinv[k0 : k0 + kb, k0 : k0 + kb]
             k0 += kb
             trb += trace_h1 - gd.n / N * float(np.sum(B0 * Ei.T))
         scal_b = trb / dfb if dfb > 0 else np.nan
         X2s = X2 / scal
         X2bs = X2b / scal_b
         out.update(
-            chi2_scaled=X2s, scaling_factor=scal, df_scaled=df,
+            chi2_scaled=X2s,
+            scaling_factor=scal,
+            df_scaled=df,
             p_scaled=float(special.chdtrc(df, X2s)) if df > 0 else np.nan,
-            baseline_chi2_scaled=X2bs, baseline_scaling_factor=scal_b,
-            cfi_scaled=cfi(X2s, df, X2bs, dfb), tli_scaled=tli(X2s, df, X2bs, dfb),
+            baseline_chi2_scaled=X2bs,
+            baseline_scaling_factor=scal_b,
+            cfi_scaled=cfi(X2s, df, X2bs, dfb),
+            tli_scaled=tli(X2s, df, X2bs, dfb),
             rmsea_scaled=rmsea(X2, df * scal, N, G),
         )
         lo, up = rmsea_ci(X2, df * scal, N, G)
         out.update(rmsea_ci_lower_scaled=lo, rmsea_ci_upper_scaled=up)
         if not fiml:
             out.update(
-                cfi_robust=cfi(X2, df, X2b, dfb, scal, scal_b), tli_robust=tli(X2, df, X2b, dfb, scal, scal_b),
+                cfi_robust=cfi(X2, df, X2b, dfb, scal, scal_b),
+                tli_robust=tli(X2, df, X2b, dfb, scal, scal_b),
                 rmsea_robust=rmsea(X2, df, N, G, scal),
             )
             lo, up = rmsea_ci(X2s, df, N, G, scal)
-            out.update(rmsea_ci_lower_robust=lo, rmsea_ci_upper_robust=up,
-                       rmsea_pclose_robust=rmsea_pclose(X2s, df, N, G, scal))
+            out.update(
+                rmsea_ci_lower_robust=lo,
+                rmsea_ci_upper_robust=up,
+                rmsea_pclose_robust=rmsea_pclose(X2s, df, N, G, scal),
+            )
     if fiml:
         deltas = [c.delta(g, vals, E, S, al) for g, (Sig, mu, E, S, al, A) in enumerate(imp)]
         # the baseline's parameters are separate per group: its Delta is block-diagonal over groups
@@ -250,21 +268,29 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
         DB = []
         for g, b in enumerate(base):
             D = np.zeros((b[2].shape[0], sum(kb)))
-            D[:, sum(kb[:g]):sum(kb[:g + 1])] = b[2]
+            D[:, sum(kb[:g]) : sum(kb[: g + 1])] = b[2]
             DB.append(D)
-        fc = rb.fiml_corrected(prob, theta, deltas, implied_pairs, df, "V3" if estimator == "MLR" else "V6",
-                               baseline=(DB, [(b[0], b[1]) for b in base], dfb))
+        fc = rb.fiml_corrected(
+            prob,
+            theta,
+            deltas,
+            implied_pairs,
+            df,
+            "V3" if estimator == "MLR" else "V6",
+            baseline=(DB, [(b[0], b[1]) for b in base], dfb),
+        )
         XX3, c3, XXb, cb = fc["XX3"], fc["c3"], fc["XX3_null"], fc["c3_null"]
         out.update(
-            cfi_robust=cfi(XX3, df, XXb, dfb, c3, cb), tli_robust=tli(XX3, df, XXb, dfb, c3, cb),
+            cfi_robust=cfi(XX3, df, XXb, dfb, c3, cb),
+            tli_robust=tli(XX3, df, XXb, dfb, c3, cb),
             rmsea_robust=rmsea(XX3, df, N, G, c3),
         )
         lo, up = rmsea_ci(XX3 / c3, df, N, G, c3)
-        out.update(rmsea_ci_lower_robust=lo, rmsea_ci_upper_robust=up,
-                   rmsea_pclose_robust=rmsea_pclose(XX3 / c3, df, N, G, c3))
+        out.update(
+            rmsea_ci_lower_robust=lo, rmsea_ci_upper_robust=up, rmsea_pclose_robust=rmsea_pclose(XX3 / c3, df, N, G, c3)
+        )
     return out
 
 
 def _ll_g(gd, Sig, mu):
     return pattern_loglik(gd.blocks, Sig, mu)
-

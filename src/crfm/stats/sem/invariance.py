@@ -29,8 +29,13 @@ from crfm.errors import AnalysisError
 
 from .engine import fit
 
-__all__ = ["ChiSquareDifferenceResult", "InvarianceResult", "chi_square_difference", "measurement_invariance",
-           "CHEN_2007"]
+__all__ = [
+    "ChiSquareDifferenceResult",
+    "InvarianceResult",
+    "chi_square_difference",
+    "measurement_invariance",
+    "CHEN_2007",
+]
 
 CHEN_2007 = {"delta_cfi_min": -0.010, "delta_rmsea_max": 0.015}
 STEPS = {
@@ -57,7 +62,9 @@ def chi_square_difference(restricted, full) -> ChiSquareDifferenceResult:
     if restricted.estimator != full.estimator:
         raise AnalysisError("chi_square_difference: the two fits use different estimators")
     if restricted.n != full.n:
-        raise AnalysisError(f"chi_square_difference: the fits use different numbers of cases ({restricted.n} vs {full.n})")
+        raise AnalysisError(
+            f"chi_square_difference: the fits use different numbers of cases ({restricted.n} vs {full.n})"
+        )
     ddf = int(fr["df"] - ff["df"])
     if ddf <= 0:
         raise AnalysisError(f"chi_square_difference: the restricted model must have more df ({fr['df']} vs {ff['df']})")
@@ -68,8 +75,10 @@ def chi_square_difference(restricted, full) -> ChiSquareDifferenceResult:
     cd = (fr["df"] * cr - ff["df"] * cf) / ddf
     warning = None
     if not np.isfinite(cd) or cd <= 0:
-        warning = (f"the Satorra-Bentler scaling factor of the difference is not positive (c_d = {cd:.4g}); "
-                   "the scaled difference test cannot be computed")
+        warning = (
+            f"the Satorra-Bentler scaling factor of the difference is not positive (c_d = {cd:.4g}); "
+            "the scaled difference test cannot be computed"
+        )
         return ChiSquareDifferenceResult(np.nan, ddf, np.nan, "satorra.bentler.2001", cd, warning)
     Td = T / cd
     return ChiSquareDifferenceResult(Td, ddf, float(special.chdtrc(ddf, Td)), "satorra.bentler.2001", cd, warning)
@@ -91,9 +100,18 @@ def _cut(cutoffs, step):
     return {**CHEN_2007, **{k: v for k, v in cutoffs.items() if k in CHEN_2007}}
 
 
-def measurement_invariance(model, data: pd.DataFrame, group: str, *, estimator: str = "ML", missing: str = "listwise",
-                           partial=(), cutoffs=None, steps=("configural", "metric", "scalar", "strict"),
-                           std_lv: bool = False) -> InvarianceResult:
+def measurement_invariance(
+    model,
+    data: pd.DataFrame,
+    group: str,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    partial=(),
+    cutoffs=None,
+    steps=("configural", "metric", "scalar", "strict"),
+    std_lv: bool = False,
+) -> InvarianceResult:
     """Configural -> metric -> scalar -> strict, each compared with the previous step (see module doc).
 
     ``cutoffs``: {"delta_cfi_min": -.01, "delta_rmsea_max": .015} for every step, or per step
@@ -106,28 +124,64 @@ def measurement_invariance(model, data: pd.DataFrame, group: str, *, estimator: 
     robust = estimator == "MLR"
     prev = None
     for s in steps:
-        res = fit(model, data, group=group, estimator=estimator, missing=missing, group_equal=STEPS[s],
-                  group_partial=tuple(partial) if STEPS[s] else (), std_lv=std_lv)
+        res = fit(
+            model,
+            data,
+            group=group,
+            estimator=estimator,
+            missing=missing,
+            group_equal=STEPS[s],
+            group_partial=tuple(partial) if STEPS[s] else (),
+            std_lv=std_lv,
+        )
         fits[s] = res
         f = res.fit
         cfi_key, rmsea_key = ("cfi_robust", "rmsea_robust") if robust else ("cfi", "rmsea")
-        row = {"step": s, "group_equal": ", ".join(STEPS[s]) or "none", "chi2": f["chi2"], "df": f["df"], "p": f["p"],
-               "cfi": f["cfi"], "tli": f["tli"], "rmsea": f["rmsea"], "srmr": f["srmr"], "converged": res.converged,
-               "proper": res.proper}
+        row = {
+            "step": s,
+            "group_equal": ", ".join(STEPS[s]) or "none",
+            "chi2": f["chi2"],
+            "df": f["df"],
+            "p": f["p"],
+            "cfi": f["cfi"],
+            "tli": f["tli"],
+            "rmsea": f["rmsea"],
+            "srmr": f["srmr"],
+            "converged": res.converged,
+            "proper": res.proper,
+        }
         if robust:
-            row.update(chi2_scaled=f["chi2_scaled"], scaling_factor=f["scaling_factor"], p_scaled=f["p_scaled"],
-                       cfi_robust=f["cfi_robust"], tli_robust=f["tli_robust"], rmsea_robust=f["rmsea_robust"])
+            row.update(
+                chi2_scaled=f["chi2_scaled"],
+                scaling_factor=f["scaling_factor"],
+                p_scaled=f["p_scaled"],
+                cfi_robust=f["cfi_robust"],
+                tli_robust=f["tli_robust"],
+                rmsea_robust=f["rmsea_robust"],
+            )
         if prev is None:
-            row.update(delta_chi2=np.nan, delta_df=np.nan, delta_p=np.nan, delta_cfi=np.nan, delta_rmsea=np.nan,
-                       verdict="reference")
+            row.update(
+                delta_chi2=np.nan,
+                delta_df=np.nan,
+                delta_p=np.nan,
+                delta_cfi=np.nan,
+                delta_rmsea=np.nan,
+                verdict="reference",
+            )
         else:
             d = chi_square_difference(res, prev)
             dcfi = f[cfi_key] - prev.fit[cfi_key]
             drmsea = f[rmsea_key] - prev.fit[rmsea_key]
             cut = _cut(cutoffs, s)
             ok = dcfi >= cut["delta_cfi_min"] and drmsea <= cut["delta_rmsea_max"]
-            row.update(delta_chi2=d.delta_chi2, delta_df=d.delta_df, delta_p=d.p, delta_cfi=dcfi, delta_rmsea=drmsea,
-                       verdict="holds" if ok else "rejected")
+            row.update(
+                delta_chi2=d.delta_chi2,
+                delta_df=d.delta_df,
+                delta_p=d.p,
+                delta_cfi=dcfi,
+                delta_rmsea=drmsea,
+                verdict="holds" if ok else "rejected",
+            )
         rows.append(row)
         prev = res
     table = pd.DataFrame(rows)

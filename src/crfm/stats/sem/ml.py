@@ -245,7 +245,12 @@ def _grad_group_complete(p, gd, Sigma, mu, prob, want_info, want_hess):
         WW = Wr[prob._fik] * Wr[prob._fjl] + Wr[prob._fil] * Wr[prob._fjk]
     if want_hess:
         Vr = WTW.ravel()
-        M = Wr[prob._fil] * Vr[prob._fjk] + Wr[prob._fjl] * Vr[prob._fik] + Wr[prob._fik] * Vr[prob._fjl] + Wr[prob._fjk] * Vr[prob._fil]
+        M = (
+            Wr[prob._fil] * Vr[prob._fjk]
+            + Wr[prob._fjl] * Vr[prob._fik]
+            + Wr[prob._fik] * Vr[prob._fjl]
+            + Wr[prob._fjk] * Vr[prob._fil]
+        )
         Hcc = -0.5 * n * prob._ff * (-2.0 * WW + M + M.T)
         if meanstr:
             nc = len(prob._vi)
@@ -421,12 +426,12 @@ def _h2_rows(c, g, E, S, al, G, h):
     if nS:
         cc, dd = cS[None, :], dS[None, :]
         HAS = 2.0 * (E[B_, cc] * R[dd, A_] + E[B_, dd] * R[cc, A_]) * np.where(cS == dS, 0.5, 1.0)[None, :]
-        H[:nA, nA:nA + nS] = HAS
-        H[nA:nA + nS, :nA] = HAS.T
+        H[:nA, nA : nA + nS] = HAS
+        H[nA : nA + nS, :nA] = HAS.T
     if na and h is not None:
         HAa = t[A_] * E[B_, ca[None, :]]
-        H[:nA, nA + nS:] = HAa
-        H[nA + nS:, :nA] = HAa.T
+        H[:nA, nA + nS :] = HAa
+        H[nA + nS :, :nA] = HAa.T
     return H
 
 
@@ -497,8 +502,13 @@ def optimise(prob: Problem, theta0: np.ndarray, max_iter: int = 200, _fallback: 
     # fall back: quasi-Newton from the best point, then Newton again to the same criterion
     from scipy import optimize
 
-    res = optimize.minimize(prob.objective, theta, jac=lambda t: _safe_grad(prob, t), method="BFGS",
-                            options={"gtol": GRAD_TOL, "maxiter": 1000})
+    res = optimize.minimize(
+        prob.objective,
+        theta,
+        jac=lambda t: _safe_grad(prob, t),
+        method="BFGS",
+        options={"gtol": GRAD_TOL, "maxiter": 1000},
+    )
     theta2, conv, it2, gmax, msg2 = optimise(prob, res.x, max_iter=50, _fallback=False)
     if not conv:
         msg = (msg + "; " if msg else "") + f"max |gradient| = {gmax:.2e} after BFGS ({res.message}) and Newton"

@@ -183,10 +183,17 @@ def _vech_idx(p: int):
 
 
 @lru_cache(maxsize=128)
-def compile_model(model: Model, ngroups: int, meanstructure: bool, std_lv: bool, group_equal: tuple,
-                  group_partial: tuple) -> Compiled:
-    pt = build_partable(list(model.statements), ngroups=ngroups, meanstructure=meanstructure, std_lv=std_lv,
-                        group_equal=group_equal, group_partial=group_partial)
+def compile_model(
+    model: Model, ngroups: int, meanstructure: bool, std_lv: bool, group_equal: tuple, group_partial: tuple
+) -> Compiled:
+    pt = build_partable(
+        list(model.statements),
+        ngroups=ngroups,
+        meanstructure=meanstructure,
+        std_lv=std_lv,
+        group_equal=group_equal,
+        group_partial=group_partial,
+    )
     ov = pt.roles.ov
     lv = pt.roles.lv
     names = list(ov) + list(lv)
@@ -229,6 +236,20 @@ def compile_model(model: Model, ngroups: int, meanstructure: bool, std_lv: bool,
     vi, vj, vf = _vech_idx(p)
     theta_rows = np.array([int(np.nonzero(pt.free == k)[0][0]) for k in range(1, q + 1)], dtype=int)
     x_idx = np.array([ov.index(x) for x in pt.roles.ov_x], dtype=int)
-    return Compiled(pt=pt, ov=tuple(ov), lv=tuple(lv), ov_x=tuple(pt.roles.ov_x), p=p, m=m, q=q,
-                    meanstructure=meanstructure, g_rows=tuple(g_rows), g_P=tuple(g_P), vech_i=vi, vech_j=vj,
-                    vech_f=vf, x_idx=x_idx, theta_rows=theta_rows)
+    return Compiled(
+        pt=pt,
+        ov=tuple(ov),
+        lv=tuple(lv),
+        ov_x=tuple(pt.roles.ov_x),
+        p=p,
+        m=m,
+        q=q,
+        meanstructure=meanstructure,
+        g_rows=tuple(g_rows),
+        g_P=tuple(g_P),
+        vech_i=vi,
+        vech_j=vj,
+        vech_f=vf,
+        x_idx=x_idx,
+        theta_rows=theta_rows,
+    )

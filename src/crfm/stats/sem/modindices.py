@@ -53,13 +53,19 @@ def modindices(res, minimum: float = 0.0) -> pd.DataFrame:
                 if (lv, "=~", v) not in have:
                     cand.append((lv, "=~", v, "A", pos[v], pos[lv]))
         for i, a in enumerate(ov):
-            for b in ov[i + 1:]:
+            for b in ov[i + 1 :]:
                 if (a, "~~", b) not in have and (b, "~~", a) not in have:
                     cand.append((a, "~~", b, "S", pos[a], pos[b]))
         if not cand:
             continue
-        Aij = (np.array([c[4] for c in cand if c[3] == "A"], dtype=int), np.array([c[5] for c in cand if c[3] == "A"], dtype=int))
-        Sij = (np.array([c[4] for c in cand if c[3] == "S"], dtype=int), np.array([c[5] for c in cand if c[3] == "S"], dtype=int))
+        Aij = (
+            np.array([c[4] for c in cand if c[3] == "A"], dtype=int),
+            np.array([c[5] for c in cand if c[3] == "A"], dtype=int),
+        )
+        Sij = (
+            np.array([c[4] for c in cand if c[3] == "S"], dtype=int),
+            np.array([c[5] for c in cand if c[3] == "S"], dtype=int),
+        )
         cand = [c for c in cand if c[3] == "A"] + [c for c in cand if c[3] == "S"]
         Jc = comp.jac_rows(E, S, al, Aij, Sij, np.array([], dtype=int))  # (ncand, nmom)
         I11 = np.einsum("im,mn,in->i", Jc, A1, Jc) / prob.N
@@ -86,8 +92,18 @@ def modindices(res, minimum: float = 0.0) -> pd.DataFrame:
                 denom = np.sqrt(S[i, i] * S[j, j]) if S[i, i] > 0 and S[j, j] > 0 else np.nan
                 sepc_lv = epc if i < comp.p else epc / denom
                 sepc_all = epc / denom
-            out_rows.append({"lhs": a, "op": op, "rhs": b, "group": gd.label if comp.ngroups > 1 else 1, "mi": mi,
-                             "epc": epc, "sepc_lv": sepc_lv, "sepc_all": sepc_all})
+            out_rows.append(
+                {
+                    "lhs": a,
+                    "op": op,
+                    "rhs": b,
+                    "group": gd.label if comp.ngroups > 1 else 1,
+                    "mi": mi,
+                    "epc": epc,
+                    "sepc_lv": sepc_lv,
+                    "sepc_all": sepc_all,
+                }
+            )
     df = pd.DataFrame(out_rows)
     df = df[df["mi"] >= minimum].sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
     return df

@@ -154,29 +154,41 @@ def build_partable(
     # ---- DEFAULT rows (lav_partable_flat)
     dl, dr, dop = [], [], []
     for v in list(roles.ov_nox) + lv:
-        dl.append(v); dr.append(v); dop.append("~~")  # noqa: E702
+        dl.append(v)
+        dr.append(v)
+        dop.append("~~")  # noqa: E702
     lvx = list(roles.lv_x)
     for i in range(len(lvx)):
         for j in range(i + 1, len(lvx)):
-            dl.append(lvx[i]); dr.append(lvx[j]); dop.append("~~")  # noqa: E702
+            dl.append(lvx[i])
+            dr.append(lvx[j])
+            dop.append("~~")  # noqa: E702
     ys = list(roles.lvov_y)
     for i in range(len(ys)):
         for j in range(i + 1, len(ys)):
-            dl.append(ys[i]); dr.append(ys[j]); dop.append("~~")  # noqa: E702
+            dl.append(ys[i])
+            dr.append(ys[j])
+            dop.append("~~")  # noqa: E702
     ovx = list(roles.ov_x)
     for j in range(len(ovx)):
         for i in range(j, len(ovx)):
-            dl.append(ovx[j]); dr.append(ovx[i]); dop.append("~~")  # noqa: E702
+            dl.append(ovx[j])
+            dr.append(ovx[i])
+            dop.append("~~")  # noqa: E702
     if meanstructure:
         for v in list(roles.ov) + lv:
-            dl.append(v); dr.append(""); dop.append("~1")  # noqa: E702
+            dl.append(v)
+            dr.append("")
+            dop.append("~1")  # noqa: E702
     lhs = [s.lhs for s in user_rows]
     op = [s.op for s in user_rows]
     rhs = [s.rhs for s in user_rows]
     for a, o, b in zip(dl, dop, dr):
         if (a, o, b) in seen or (o == "~~" and (b, o, a) in seen):
             continue
-        lhs.append(a); op.append(o); rhs.append(b)  # noqa: E702
+        lhs.append(a)
+        op.append(o)
+        rhs.append(b)  # noqa: E702
     nu = len(user_rows)
     n1 = len(lhs)
     user = np.array([1] * nu + [0] * (n1 - nu))
@@ -307,6 +319,18 @@ def build_partable(
             assigned[lab[k]] = counter
     shown_label = [label_user[k] if label_user[k] else (lab[k] if len(groups_of[lab[k]]) > 1 else "") for k in range(n)]
     return ParTable(
-        lhs=lhs_g, op=op_g, rhs=rhs_g, group=group, user=user_g, free=free_idx, ustart=ustart_g, exo=exo_g,
-        label=shown_label, eq_label=lab, roles=roles, ngroups=G, meanstructure=meanstructure, npar=counter,
+        lhs=lhs_g,
+        op=op_g,
+        rhs=rhs_g,
+        group=group,
+        user=user_g,
+        free=free_idx,
+        ustart=ustart_g,
+        exo=exo_g,
+        label=shown_label,
+        eq_label=lab,
+        roles=roles,
+        ngroups=G,
+        meanstructure=meanstructure,
+        npar=counter,
     )

@@ -105,26 +105,38 @@ class SEMResult:
         lines = [
             f"crfm.stats.sem {self.estimator} fit ({'FIML' if self.missing == 'fiml' else 'listwise'}), "
             f"{'converged' if self.converged else 'NOT CONVERGED'} after {self.iterations} iterations",
-            f"  N = {self.n}" + ("" if self.group is None else "  (" + ", ".join(f"{k}: {v}" for k, v in self.n_by_group.items()) + ")"),
+            f"  N = {self.n}"
+            + ("" if self.group is None else "  (" + ", ".join(f"{k}: {v}" for k, v in self.n_by_group.items()) + ")"),
             f"  free parameters = {f['npar']}",
             "",
             "Model test:",
             f"  chi2 = {f['chi2']:.3f}, df = {f['df']}, p = {f['p']:.4f}",
         ]
         if "chi2_scaled" in f:
-            lines.append(f"  Yuan-Bentler scaled chi2 = {f['chi2_scaled']:.3f}, scaling factor = {f['scaling_factor']:.3f}, "
-                         f"p = {f['p_scaled']:.4f}")
+            lines.append(
+                f"  Yuan-Bentler scaled chi2 = {f['chi2_scaled']:.3f}, scaling factor = {f['scaling_factor']:.3f}, "
+                f"p = {f['p_scaled']:.4f}"
+            )
         lines += [
             f"  baseline chi2 = {f['baseline_chi2']:.3f}, df = {f['baseline_df']}",
             f"  CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} "
             f"[{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}], SRMR = {f['srmr']:.3f}",
         ]
         if "cfi_robust" in f:
-            lines.append(f"  robust: CFI = {f['cfi_robust']:.3f}, TLI = {f['tli_robust']:.3f}, "
-                         f"RMSEA = {f['rmsea_robust']:.3f} [{f['rmsea_ci_lower_robust']:.3f}, {f['rmsea_ci_upper_robust']:.3f}]")
-        lines.append(f"  logL = {f['loglik']:.3f} (unrestricted {f['loglik_unrestricted']:.3f}), AIC = {f['aic']:.3f}, BIC = {f['bic']:.3f}")
+            lines.append(
+                f"  robust: CFI = {f['cfi_robust']:.3f}, TLI = {f['tli_robust']:.3f}, "
+                f"RMSEA = {f['rmsea_robust']:.3f} [{f['rmsea_ci_lower_robust']:.3f}, {f['rmsea_ci_upper_robust']:.3f}]"
+            )
+        lines.append(
+            f"  logL = {f['loglik']:.3f} (unrestricted {f['loglik_unrestricted']:.3f}), AIC = {f['aic']:.3f}, BIC = {f['bic']:.3f}"
+        )
         P = self.parameters
-        titles = {"=~": "Latent variables", "~": "Regressions", "~~": "Variances and covariances", "~1": "Intercepts / means"}
+        titles = {
+            "=~": "Latent variables",
+            "~": "Regressions",
+            "~~": "Variances and covariances",
+            "~1": "Intercepts / means",
+        }
         for g in P["group"].unique():
             if len(self.group_labels) > 1:
                 lines += ["", f"Group {g}:"]
@@ -132,7 +144,11 @@ class SEMResult:
                 sub = P[(P["group"] == g) & (P["op"] == op)]
                 if sub.empty:
                     continue
-                lines += ["", f"{title}:", f"  {'':24s}{'Estimate':>10s}{'Std.Err':>10s}{'z':>9s}{'p':>8s}{'Std.all':>9s}"]
+                lines += [
+                    "",
+                    f"{title}:",
+                    f"  {'':24s}{'Estimate':>10s}{'Std.Err':>10s}{'z':>9s}{'p':>8s}{'Std.all':>9s}",
+                ]
                 for _, r in sub.iterrows():
                     name = f"{r['lhs']} {op} {r['rhs']}".strip()
                     se = f"{r['se']:10.3f}" if r["free"] and np.isfinite(r["se"]) else f"{'':10s}"
@@ -221,14 +237,17 @@ def std_all_vector(comp, vals, lv_only=False):
     return std_all_matrix(comp, vals[None, :], lv_only)[0]
 
 
-def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missing, group, se, group_equal,
-                 group_partial, std_lv):
+def build_result(
+    model, prob, theta, conv, iters, gmax, msg, *, estimator, missing, group, se, group_equal, group_partial, std_lv
+):
     comp, pt = prob.c, prob.c.pt
     fiml = missing == "fiml"
     warns: list[str] = []
     if not conv:
-        warns.append(f"the optimiser did not converge (max |gradient| = {gmax:.2e}{'; ' + msg if msg else ''}); "
-                     "the estimates are not trustworthy")
+        warns.append(
+            f"the optimiser did not converge (max |gradient| = {gmax:.2e}{'; ' + msg if msg else ''}); "
+            "the estimates are not trustworthy"
+        )
     vals = prob.vals(theta)
     q = comp.q
     vcov = None
@@ -249,12 +268,15 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
                 vcov = np.linalg.inv(I) / prob.N
             ev = np.linalg.eigvalsh(vcov)
             if ev[0] < np.finfo(float).eps ** 0.75:
-                warns.append("the covariance matrix of the estimates is not positive definite (smallest eigenvalue "
-                             f"{ev[0]:.2e}): the model may not be identified")
+                warns.append(
+                    "the covariance matrix of the estimates is not positive definite (smallest eigenvalue "
+                    f"{ev[0]:.2e}): the model may not be identified"
+                )
         except (np.linalg.LinAlgError, TypeError):
             vcov = None
-            warns.append("the information matrix could not be inverted: the model is probably not identified; "
-                         "no standard errors")
+            warns.append(
+                "the information matrix could not be inverted: the model is probably not identified; no standard errors"
+            )
     se_rows = np.zeros(len(pt))
     if not se:
         vcov = None  # MLR needed the Hessian for the scaled test only
@@ -277,7 +299,7 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
         Vp[:, fr] = Tp[:, pt.free[fr] - 1]
         St = std_all_matrix(comp, Vp)
         std_all = St[2 * q]
-        Jm = ((St[:q] - St[q:2 * q]) / (2 * h)).T  # (nrows, q)
+        Jm = ((St[:q] - St[q : 2 * q]) / (2 * h)).T  # (nrows, q)
         std_se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jm, vcov, Jm), 0, None))
     else:
         std_all = std_all_vector(comp, vals)
@@ -287,14 +309,28 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
     pval = 2 * special.ndtr(-np.abs(z))
     labels = tuple(gd.label for gd in prob.groups)
     glab = [labels[g] if group is not None else 1 for g in pt.group]
-    params = pd.DataFrame({
-        "lhs": pt.lhs, "op": pt.op, "rhs": pt.rhs, "group": glab, "label": pt.label, "free": free,
-        "est": vals, "se": np.where(free, se_rows, 0.0), "z": z, "p": pval,
-        "ci_lower": np.where(free, vals - Z975 * se_rows, vals), "ci_upper": np.where(free, vals + Z975 * se_rows, vals),
-        "std_lv": std_lv_v, "std_all": std_all, "std_all_se": std_se,
-        "std_all_ci_lower": std_all - Z975 * std_se, "std_all_ci_upper": std_all + Z975 * std_se,
-        "exo": pt.exo.astype(bool),
-    })
+    params = pd.DataFrame(
+        {
+            "lhs": pt.lhs,
+            "op": pt.op,
+            "rhs": pt.rhs,
+            "group": glab,
+            "label": pt.label,
+            "free": free,
+            "est": vals,
+            "se": np.where(free, se_rows, 0.0),
+            "z": z,
+            "p": pval,
+            "ci_lower": np.where(free, vals - Z975 * se_rows, vals),
+            "ci_upper": np.where(free, vals + Z975 * se_rows, vals),
+            "std_lv": std_lv_v,
+            "std_all": std_all,
+            "std_all_se": std_se,
+            "std_all_ci_lower": std_all - Z975 * std_se,
+            "std_all_ci_upper": std_all + Z975 * std_se,
+            "exo": pt.exo.astype(bool),
+        }
+    )
     # R-squared and improper solutions
     r2_rows = []
     improper = []
@@ -305,8 +341,9 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
         Om = E @ S @ E.T
         endo = np.nonzero(np.any(A != 0, axis=1) | _has_incoming(comp, g))[0]
         for i in endo:
-            r2_rows.append({"group": labels[g] if group is not None else 1, "variable": names[i],
-                            "r2": 1.0 - S[i, i] / Om[i, i]})
+            r2_rows.append(
+                {"group": labels[g] if group is not None else 1, "variable": names[i], "r2": 1.0 - S[i, i] / Om[i, i]}
+            )
         where = "" if group is None else f" in group {labels[g]!r}"
         for k in np.nonzero(pt.group == g)[0]:
             o, a, b = pt.op[k], pt.lhs[k], pt.rhs[k]
@@ -319,7 +356,9 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
         if len(lvi):
             evl = np.linalg.eigvalsh(Om[np.ix_(lvi, lvi)])
             if evl[0] < 0:
-                improper.append(f"the latent covariance matrix is not positive definite (smallest eigenvalue {evl[0]:.3g}){where}")
+                improper.append(
+                    f"the latent covariance matrix is not positive definite (smallest eigenvalue {evl[0]:.3g}){where}"
+                )
     if improper:
         warns.append("improper solution (Heywood case): " + "; ".join(improper))
     fit = fit_measures(prob, theta, estimator=estimator, fiml=fiml, H=H, H_inv=Hinv)
@@ -327,11 +366,26 @@ def build_result(model, prob, theta, conv, iters, gmax, msg, *, estimator, missi
     fit["iterations"] = int(iters)
     n_by_group = {(labels[g] if group is not None else "all"): int(gd.n) for g, gd in enumerate(prob.groups)}
     return SEMResult(
-        model=model, parameters=params, fit=fit, r_squared=pd.DataFrame(r2_rows, columns=["group", "variable", "r2"]),
-        converged=bool(conv), warnings=tuple(warns), improper_cases=tuple(improper), n=int(prob.N),
-        n_by_group=n_by_group, estimator=estimator, missing=missing, group=group, group_labels=labels,
-        group_equal=group_equal, group_partial=group_partial, iterations=int(iters), max_gradient=float(gmax),
-        theta=theta, vcov=vcov, _problem=prob,
+        model=model,
+        parameters=params,
+        fit=fit,
+        r_squared=pd.DataFrame(r2_rows, columns=["group", "variable", "r2"]),
+        converged=bool(conv),
+        warnings=tuple(warns),
+        improper_cases=tuple(improper),
+        n=int(prob.N),
+        n_by_group=n_by_group,
+        estimator=estimator,
+        missing=missing,
+        group=group,
+        group_labels=labels,
+        group_equal=group_equal,
+        group_partial=group_partial,
+        iterations=int(iters),
+        max_gradient=float(gmax),
+        theta=theta,
+        vcov=vcov,
+        _problem=prob,
     )
 
 

@@ -161,7 +161,7 @@ def fiml_corrected(prob, theta, deltas, implied_list, df, version, baseline=None
         nc = len(prob._vi)
         Wcg = np.zeros((nc + prob.c.p, nc + prob.c.p))
         Wcg[: prob.c.p, : prob.c.p] = Winv
-        Wcg[prob.c.p:, prob.c.p:] = prob.h1_expected_A1(Winv)
+        Wcg[prob.c.p :, prob.c.p :] = prob.h1_expected_A1(Winv)
         mask = x_mask(prob, True)
         Wm.append(A1[np.ix_(mask, mask)])
         Jm.append(B1[np.ix_(mask, mask)])

@@ -66,8 +66,9 @@ def _parse_term(term: str, stmt: str) -> tuple[str, float | None, bool, str | No
     fixed, free, label = None, False, None
     for mod in parts[:-1]:
         if mod.startswith(("c(", "start(", "equal(", "label(")):
-            raise AnalysisError(f"model syntax: modifier '{mod}' in '{stmt}' is not supported; "
-                                "use a plain number, NA or a label")
+            raise AnalysisError(
+                f"model syntax: modifier '{mod}' in '{stmt}' is not supported; use a plain number, NA or a label"
+            )
         if mod == "NA":
             free = True
         elif _NUMBER.match(mod):
