@@ -265,26 +265,22 @@ class Bibliography:
     def link(self, parts: tuple) -> tuple:
         """Turn 'Henseler et al. 2015' / 'Lindell & Whitney (2001)' in the literal runs of ``parts``
         into :class:`Cite` parts with the APA text."""
+        from crfm.report.mathtext import replace_matches
+
+        def cite(entry):
+            def make(m):
+                text = m.group(0)
+                if "(" in text:  # narrative: 'Lindell and Whitney (2001)'
+                    return [Cite(entry.key, entry.citation(narrative=True))]
+                if entry.year in text:  # inside parentheses: 'Henseler et al., 2015'
+                    return [Cite(entry.key, entry.citation())]
+                return [text + " (", Cite(entry.key, entry.citation()), ")"]  # 'Horn parallel analysis (Horn, 1965)'
+
+            return make
+
         for entry in self.entries.values():
             for pattern in entry.patterns():
-                out = []
-                for part in parts:
-                    if not isinstance(part, str):
-                        out.append(part)
-                        continue
-                    pos = 0
-                    for m in pattern.finditer(part):
-                        out.append(part[pos : m.start()])
-                        text = m.group(0)
-                        if "(" in text:  # narrative: 'Lindell and Whitney (2001)'
-                            out.append(Cite(entry.key, entry.citation(narrative=True)))
-                        elif entry.year in text:  # inside parentheses: 'Henseler et al., 2015'
-                            out.append(Cite(entry.key, entry.citation()))
-                        else:  # a named method: 'Horn parallel analysis' -> '... (Horn, 1965)'
-                            out.extend([text + " (", Cite(entry.key, entry.citation()), ")"])
-                        pos = m.end()
-                    out.append(part[pos:])
-                parts = tuple(p for p in out if p != "")
+                parts = tuple(p for p in replace_matches(parts, pattern, cite(entry)) if p != "")
         return parts
 
     def cited(self, keys) -> list[Entry]:

@@ -297,7 +297,9 @@ NOTE_REWRITES: list[tuple[re.Pattern, object]] = [
 ]
 
 
-def _apply(parts: tuple, pattern: re.Pattern, repl) -> tuple:
+def replace_matches(parts: tuple, pattern: re.Pattern, make) -> tuple:
+    """``parts`` with every match of ``pattern`` in their literal (str) runs replaced by the parts
+    ``make(match)`` returns; other parts (maths, citations) pass through untouched."""
     out = []
     for part in parts:
         if not isinstance(part, str):
@@ -307,14 +309,19 @@ def _apply(parts: tuple, pattern: re.Pattern, repl) -> tuple:
         for m in pattern.finditer(part):
             if m.start() > pos:
                 out.append(part[pos : m.start()])
-            markup = (
-                repl(m) if callable(repl) else re.sub(r"\\(\d)", lambda g, m=m: m.group(int(g.group(1))) or "", repl)
-            )
-            out.extend(parse_markup(markup))
+            out.extend(make(m))
             pos = m.end()
         if pos < len(part):
             out.append(part[pos:])
     return tuple(out)
+
+
+def _apply(parts: tuple, pattern: re.Pattern, repl) -> tuple:
+    def make(m):
+        markup = repl(m) if callable(repl) else re.sub(r"\\(\d)", lambda g: m.group(int(g.group(1))) or "", repl)
+        return parse_markup(markup)
+
+    return replace_matches(parts, pattern, make)
 
 
 def rich_note(text: str, citations=None) -> Rich:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crfm.data.tables import read_table
 from crfm.report.numbers import (
+    FIT_COLS,
     NumberBook,
     coef_numbers,
     column_max,
@@ -355,16 +356,7 @@ def numbers(book: NumberBook, tables: dict, summaries: dict, config: dict) -> No
             path = tables["study3_sem_fit"]
             r = row_where(read_table(path), moderator=mod)
             if r is not None:
-                for col, kind, dec in (
-                    ("n", "int", 0),
-                    ("chi2", "num", 2),
-                    ("df", "int", 0),
-                    ("p", "p", 3),
-                    ("cfi", "bounded", 3),
-                    ("tli", "bounded", 3),
-                    ("rmsea", "bounded", 3),
-                    ("srmr", "bounded", 3),
-                ):
+                for col, kind, dec in (("n", "int", 0), *FIT_COLS[:7]):  # n, chi2 ... srmr
                     book.put(f"{m}.sem.{col}", r[col], kind, dec, source(path, f"moderator={mod}", col))
         if "study3_sem_paths" in tables:
             path = tables["study3_sem_paths"]

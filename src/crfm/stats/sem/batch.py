@@ -259,15 +259,7 @@ def _starts(comp, S):
         else:
             psi[lv] = np.full(R, 0.05)
             lam[lv] = {}
-    std_lv = {
-        pt.lhs[k]
-        for k in range(len(pt))
-        if pt.op[k] == "~~"
-        and pt.lhs[k] == pt.rhs[k]
-        and pt.lhs[k] in comp.lv
-        and pt.free[k] == 0
-        and pt.ustart[k] == 1.0
-    }
+    std_lv = pt.unit_variance_latents(comp.lv)
     for k in range(len(pt)):
         o, a, b = pt.op[k], pt.lhs[k], pt.rhs[k]
         if o == "=~":

@@ -168,15 +168,7 @@ def start_values(prob: Problem) -> np.ndarray:
                 v = gd.mean[ov.index(a)] if a in ov else 0.0
             vals[k] = v
     # std.lv: rescale loadings so that the implied indicator covariances match
-    std_lv_fixed = {
-        pt.lhs[k]
-        for k in range(len(pt))
-        if pt.op[k] == "~~"
-        and pt.lhs[k] == pt.rhs[k]
-        and pt.lhs[k] in comp.lv
-        and pt.free[k] == 0
-        and pt.ustart[k] == 1.0
-    }
+    std_lv_fixed = pt.unit_variance_latents(comp.lv)
     if std_lv_fixed:
         for g, gd in enumerate(prob.groups):
             S = gd.cov

@@ -119,6 +119,18 @@ class ParTable:
     def key(self, i: int) -> str:
         return f"{self.lhs[i]} {self.op[i]} {self.rhs[i]}".strip()
 
+    def unit_variance_latents(self, latents) -> set[str]:
+        """The latent variables of ``latents`` whose variance is fixed at 1 (std.lv identification)."""
+        return {
+            self.lhs[k]
+            for k in range(len(self))
+            if self.op[k] == "~~"
+            and self.lhs[k] == self.rhs[k]
+            and self.lhs[k] in latents
+            and self.free[k] == 0
+            and self.ustart[k] == 1.0
+        }
+
 
 def _norm_partial(s: str) -> str:
     return "".join(s.split())
