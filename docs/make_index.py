@@ -121,7 +121,19 @@ class _Scope:
 
 
 def _imports_of(node: ast.AST, scope: _Scope) -> None:
-    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+    # `pm = lazy_module("crfm.stats.psychometrics")` (crfm.studies.base.lazy_module) is an import too
+    if (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and isinstance(node.value.func, ast.Name)
+        and node.value.func.id == "lazy_module"
+        and node.value.args
+        and isinstance(node.value.args[0], ast.Constant)
+    ):
+        scope.imports[node.targets[0].id] = node.value.args[0].value
+    elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
         for a in node.names:
             scope.imports[a.asname or a.name] = f"{node.module}.{a.name}"
     elif isinstance(node, ast.Import):

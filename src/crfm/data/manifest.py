@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from crfm.data.config import parse_yaml
 from crfm.errors import InputError
 
 SYNTHETIC_NOTE = (
@@ -58,7 +59,7 @@ def read_manifest(path) -> dict:
     try:
         text = path.read_text(encoding="utf-8-sig")
         dup = find_duplicate_key(text)
-        data = yaml.safe_load(text)
+        data = parse_yaml(text)
     except UnicodeDecodeError as exc:
         raise InputError(
             path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the manifest as UTF-8"
@@ -121,7 +122,7 @@ def shipped_hashes(shipped_manifest=SHIPPED_MANIFEST) -> set[str]:
     if not p.is_file():
         return set()
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8-sig")) or {}
+        data = parse_yaml(p.read_text(encoding="utf-8-sig")) or {}
     except yaml.YAMLError:
         return set()
     return {str(h) for h in (data.get("files") or {}).values()}

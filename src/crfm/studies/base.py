@@ -23,7 +23,25 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["Table", "StudyResult", "Study", "code_of", "settings_digest"]
+__all__ = ["Table", "StudyResult", "Study", "code_of", "settings_digest", "lazy_module"]
+
+
+def lazy_module(name: str):
+    """``name`` imported on first use: the registry imports every study module to read its ``STUDY``
+    entry (every Snakemake run and job does), and the statistics behind a study are needed only by the
+    jobs that compute. Already imported modules are returned as they are."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
 
 
 def code_of(fn) -> str:

@@ -36,13 +36,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import yaml
-from scipy import special
 
-from crfm.data.config import MeasurementModel
+from crfm.data.config import MeasurementModel, parse_yaml
 from crfm.errors import CRFMError
-from crfm.stats import cfa
-from crfm.studies.base import Study, StudyResult, Table, code_of
+from crfm.studies.base import Study, StudyResult, Table, code_of, lazy_module
+
+cfa = lazy_module("crfm.stats.cfa")
+special = lazy_module("scipy.special")
 
 TABLES = ("design_power", "design_recovery", "design_convergence")
 FIGURES = ("design_power",)
@@ -495,7 +495,7 @@ def gather(config: Mapping, shards: list[pd.DataFrame]) -> DesignResult:
 
 # The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
 # definitions of workflow/schemas/config.schema.yaml).
-CONFIG_SCHEMA = yaml.safe_load(
+CONFIG_SCHEMA = parse_yaml(
     """
 type: object
 additionalProperties: false

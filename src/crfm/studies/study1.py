@@ -14,15 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from crfm.data.config import MeasurementModel
+from crfm.data.config import MeasurementModel, parse_yaml
 from crfm.data.contract import Sheet, read_sheet, validate_codebook, validate_interviews, validate_segments
 from crfm.data.manifest import check_file, raw_inputs_synthetic, read_manifest
 from crfm.errors import AnalysisError, InputError
-from crfm.stats import coding
-from crfm.stats.agreement import agreement_report
-from crfm.studies.base import Study, StudyResult, Table, code_of
+from crfm.studies.base import Study, StudyResult, Table, code_of, lazy_module
+
+coding = lazy_module("crfm.stats.coding")
+agreement = lazy_module("crfm.stats.agreement")
 
 __all__ = [
     "STUDY",
@@ -309,8 +309,8 @@ def coding_tables(settings: Mapping, interviews, segments, codebook, survey_colu
     rel_values = {}
     if settings["reliability"]:
         overall, per_code, note = agreement_tables(segments, codebook, settings)
-        out.append(Table("study1_reliability", overall, (note,), code_of(agreement_report)))
-        out.append(Table("study1_reliability_by_code", per_code, (note,), code_of(agreement_report)))
+        out.append(Table("study1_reliability", overall, (note,), code_of(agreement.agreement_report)))
+        out.append(Table("study1_reliability_by_code", per_code, (note,), code_of(agreement.agreement_report)))
         alpha = overall[overall["statistic"] == "krippendorff_alpha"]
         rel_values = {f"{r.variable}_{r.level}": r.value for r in alpha.itertuples()}
     trace = coding.traceability(codebook, pool, dims, item_constructs={i: model.construct_of(i) for i in pool})
@@ -356,7 +356,7 @@ def agreement_tables(
         primary_coder=settings["primary_coder"],
         source=settings["segments_file"],
     )
-    codes = agreement_report(
+    codes = agreement.agreement_report(
         segments, value="code", levels=rel["levels"], value_order=list(codebook["code"]), per_value=True, **common
     )
     if codes.n_units_pairable == 0:
@@ -373,7 +373,7 @@ def agreement_tables(
     if rating and rating["column"] in segments.columns:
         col = rating["column"]
         rated = segments.assign(**{col: pd.to_numeric(segments[col].replace("", None), errors="coerce")})
-        r = agreement_report(
+        r = agreement.agreement_report(
             rated, value=col, levels=rating["levels"], value_order=list(rating["order"]), per_value=False, **common
         )
         overall.append(r.overall.assign(variable=col))
@@ -431,7 +431,7 @@ def qdpx_crosscheck(settings: Mapping, interviews, codebook, csv_segments) -> Cr
 
 # The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
 # definitions of workflow/schemas/config.schema.yaml).
-CONFIG_SCHEMA = yaml.safe_load(
+CONFIG_SCHEMA = parse_yaml(
     """
 type: object
 additionalProperties: false

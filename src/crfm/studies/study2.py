@@ -15,16 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from crfm.data.config import MeasurementModel
+from crfm.data.config import MeasurementModel, parse_yaml
 from crfm.errors import AnalysisError
-from crfm.stats import cfa as cfa_mod
-from crfm.stats import efa as efa_mod
-from crfm.stats import psychometrics as pm
-from crfm.stats import sem
-from crfm.studies.base import Study, StudyResult, Table, code_of
+from crfm.studies.base import Study, StudyResult, Table, code_of, lazy_module
 from crfm.studies.survey import survey_settings
+
+cfa_mod = lazy_module("crfm.stats.cfa")
+efa_mod = lazy_module("crfm.stats.efa")
+pm = lazy_module("crfm.stats.psychometrics")
+sem = lazy_module("crfm.stats.sem")
 
 log = logging.getLogger(__name__)
 
@@ -670,7 +670,7 @@ def invariance(
 
 # The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
 # definitions of workflow/schemas/config.schema.yaml).
-CONFIG_SCHEMA = yaml.safe_load(
+CONFIG_SCHEMA = parse_yaml(
     """
 allOf:
   - {$ref: "#/$defs/survey"}

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from crfm.data.config import parse_yaml
 from crfm.errors import AnalysisError
-from crfm.stats.regression import build_design, hierarchical_regression, interaction_name
-from crfm.studies.base import Study, StudyResult, Table, code_of
+from crfm.studies.base import Study, StudyResult, Table, code_of, lazy_module
 from crfm.studies.survey import survey_settings
+
+regression = lazy_module("crfm.stats.regression")
 
 MEASUREMENT_TABLES = (
     "study3_measurement_fit",
@@ -82,8 +83,8 @@ def regression_steps(focal_terms: list[str], moderator: str, controls: list[str]
 
 def moderated_regression(frame: pd.DataFrame, outcome: str, focal: str, moderator: str, controls: list[str]):
     """Controls; + focal; + moderator; + focal x moderator (HC3)."""
-    inter = interaction_name(focal, moderator)
-    return hierarchical_regression(
+    inter = regression.interaction_name(focal, moderator)
+    return regression.hierarchical_regression(
         frame, outcome, regression_steps([focal], moderator, controls, [inter]), focal=focal, moderator=moderator
     )
 
@@ -92,8 +93,8 @@ def dimension_regression(frame: pd.DataFrame, outcome: str, dims: list[str], mod
     """The dimension-level variant: the dimensions instead of the composite, each with its own product
     with the moderator; components centred on the analysis sample, standardized coefficients of the
     products from the products of z-scores (as the composite model)."""
-    products = {interaction_name(d, moderator): (d, moderator) for d in dims}
-    return hierarchical_regression(
+    products = {regression.interaction_name(d, moderator): (d, moderator) for d in dims}
+    return regression.hierarchical_regression(
         frame, outcome, regression_steps(dims, moderator, controls, list(products)), products=products
     )
 
@@ -109,7 +110,7 @@ class FastModeration:
     def __init__(self, frame: pd.DataFrame, outcome: str, focal: str, moderator: str, controls: list[str]):
         cols = [outcome, focal, moderator] + list(controls)
         data = frame[cols].dropna()
-        ctrl, _ = build_design(data, list(controls)) if controls else (pd.DataFrame(index=data.index), {})
+        ctrl, _ = regression.build_design(data, list(controls)) if controls else (pd.DataFrame(index=data.index), {})
         ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")
         self.y = data[outcome].to_numpy(float)
         self.x = data[focal].to_numpy(float)
@@ -478,7 +479,7 @@ class RegressionResult(StudyResult):
     def tables(self) -> list[Table]:
         from crfm.stats.regression import johnson_neyman, simple_slopes
 
-        c_h = code_of(hierarchical_regression)
+        c_h = code_of(regression.hierarchical_regression)
         out = [
             Table("study3_coefficients", self.coefficients, (HC3_NOTE,), c_h),
             Table(
@@ -550,7 +551,7 @@ def regressions(frame: pd.DataFrame, config: Mapping, indicators: list[str]) -> 
         slopes.append(simple_slopes(res, focal, mod, at=pts).assign(moderator=mod))
         jn = johnson_neyman_from_result(res)
         jn_rows.append(jn.bounds_table().assign(moderator=mod, region=jn.region))
-        inter = interaction_name(focal, mod)
+        inter = regression.interaction_name(focal, mod)
         curves[mod] = (jn_curve_from_result(res), jn)
         if st["dims"]:
             dres = dimension_regression(frame, y, st["dims"], mod, controls)
@@ -613,7 +614,7 @@ def sem_model(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs
     """The data and lavaan syntax of the latent moderated SEM for one moderator (see
     :func:`sem_moderation`): returns (data, syntax, {syntax name: control term}, product-indicator names).
     The reference script tests/reference/lavaan/make_study3_sem.py fits the same to lavaan."""
-    from crfm.stats.regression import build_design, product_indicators
+    from crfm.stats.regression import product_indicators
 
     st = settings(config)
     y, focal, controls = st["outcome"], st["focal"], st["controls"]
@@ -629,14 +630,14 @@ def sem_model(df: pd.DataFrame, frame: pd.DataFrame, config: Mapping, constructs
     if controls:
         has_ctrl = frame[controls].notna().all(axis=1).to_numpy()
         data, frame_c = data[has_ctrl], frame.loc[has_ctrl]
-        ctrl, _ = build_design(frame_c, controls)
+        ctrl, _ = regression.build_design(frame_c, controls)
         ctrl = ctrl.drop(columns=["Intercept"], errors="ignore")
         original = list(ctrl.columns)  # syntax needs plain names: c0_..., mapped back in the tables
         ctrl.columns = [f"c{k}_{''.join(ch if ch.isalnum() else '_' for ch in c)}" for k, c in enumerate(original)]
         label = dict(zip(ctrl.columns, original))
     prods, names = product_indicators(data, x_cols, constructs[mod])
     data = pd.concat([data[items], prods, ctrl], axis=1)
-    inter = interaction_name(focal, mod)
+    inter = regression.interaction_name(focal, mod)
     lines = []
     if st["dims"]:
         lines += [f"{d} =~ {' + '.join(constructs[d])}" for d in st["dims"]]
@@ -808,7 +809,7 @@ def hypotheses(
     rows = []
     for h in st["hypotheses"]:
         term = h["term"]
-        mods = [m for m in st["moderators"] if term == interaction_name(st["focal"], m)]
+        mods = [m for m in st["moderators"] if term == regression.interaction_name(st["focal"], m)]
         mod = mods[0] if mods else st["moderators"][0]
         fm = final[(final["moderator"] == mod)]
         fm = fm[fm["step"] == fm["step"].max()]
@@ -873,7 +874,7 @@ def tables(config: Mapping) -> list[str]:
 
 # The schema of this study's config section (JSON Schema, YAML notation; "#/$defs/..." are the shared
 # definitions of workflow/schemas/config.schema.yaml).
-CONFIG_SCHEMA = yaml.safe_load(
+CONFIG_SCHEMA = parse_yaml(
     """
 allOf:
   - {$ref: "#/$defs/survey"}
