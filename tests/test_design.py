@@ -31,10 +31,23 @@ def test_shard_ranges_partition_the_replications():
             assert [i for a, b in ranges for i in range(a, b)] == list(range(total))
 
 
+def test_shards_take_the_same_slice_of_every_cell():
+    """Every replication in exactly one shard; each shard holds its share of every cell (so the
+    shards of a grid ordered by n cost alike)."""
+    for cells, R, k in ((4, 7, 3), (20, 1000, 2), (2, 3, 5)):
+        parts = [design.shard_replicates(cells, R, s, k) for s in range(k)]
+        flat = sorted(i for p in parts for _, reps in p for i in reps)
+        assert flat == list(range(cells * R))
+        for p in parts:
+            assert all(len(reps) in (R // k, R // k + 1) for _, reps in p)
+            assert {c for c, _ in p} == (set(range(cells)) if p else set())
+
+
 def test_results_do_not_depend_on_the_shard_count(small):
     cfg, model = small
     one = design.run_shard(cfg, model, 0, 1)
     three = pd.concat([design.run_shard(cfg, model, s, 3) for s in range(3)], ignore_index=True)
+    three = three.sort_values("replicate", ignore_index=True)
     pd.testing.assert_frame_equal(one, three)
     assert one["replicate"].tolist() == list(range(6))
     assert set(one["interaction"]) == {0.0, 0.2}

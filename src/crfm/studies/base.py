@@ -41,6 +41,9 @@ def lazy_module(name: str):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent:  # as the import system does: the package's attribute (`import a.b.c; a.b.c.f`)
+        setattr(importlib.import_module(parent), child, module)
     return module
 
 

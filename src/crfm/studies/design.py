@@ -371,24 +371,27 @@ def replicate_block(sim: Simulator, cell: dict, replicates, seed: int) -> pd.Dat
     return out
 
 
+def shard_replicates(n_cells: int, R: int, shard: int, n_shards: int) -> list[tuple[int, range]]:
+    """The replications of shard ``shard`` (0-based): the same contiguous slice of every cell's ``R``
+    (cell ``c`` holds replications ``c * R ... c * R + R - 1``), so every shard has the grid's mix of
+    sample sizes and costs about the same."""
+    lo, hi = shard_range(R, shard, n_shards)
+    return [(c, range(c * R + lo, c * R + hi)) for c in range(n_cells) if hi > lo]
+
+
 def run_shard(config: dict, model: MeasurementModel, shard: int, n_shards: int, block: int = 200) -> pd.DataFrame:
-    """Replications of one shard (0-based) in blocks of at most ``block`` replications of one cell,
-    single-threaded BLAS (small matrices run faster so)."""
+    """Replications of one shard (0-based, :func:`shard_replicates`) in blocks of at most ``block``
+    replications of one cell, single-threaded BLAS (small matrices run faster so)."""
     from threadpoolctl import threadpool_limits
 
     s = design_settings(config)
     cells = grid(config)
-    R = s["replications"]
-    start, stop = shard_range(len(cells) * R, shard, n_shards)
     sim = Simulator(config, model)
     parts = []
     with threadpool_limits(limits=1):
-        i = start
-        while i < stop:
-            cell = cells[i // R]
-            end = min(stop, (i // R + 1) * R, i + block)
-            parts.append(replicate_block(sim, cell, range(i, end), s["seed"]))
-            i = end
+        for c, reps in shard_replicates(len(cells), s["replications"], shard, n_shards):
+            for i in range(0, len(reps), block):
+                parts.append(replicate_block(sim, cells[c], reps[i : i + block], s["seed"]))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
