@@ -110,5 +110,11 @@ def report_category(study_id: str) -> str:
 def report_labels(name: str, tables, figures) -> dict[str, str]:
     """The columns the Snakemake report shows for a table or figure: its number and title."""
     if name in figures:
-        return {"Figure": numbered(figures, all_figures())[name], "Title": all_figures().get(name, default_title(name))}
-    return {"Table": numbered(tables, all_tables())[name], "Title": spec_for(name).title}
+        return {"Figure": _numbered(tuple(figures), False)[name], "Title": all_figures().get(name, default_title(name))}
+    return {"Table": _numbered(tuple(tables), True)[name], "Title": spec_for(name).title}
+
+
+@lru_cache(maxsize=8)
+def _numbered(names: tuple, tables: bool) -> dict[str, str]:
+    """:func:`numbered` once per list (every rule file asks for each of its outputs' labels)."""
+    return numbered(names, all_tables() if tables else all_figures())
