@@ -23,12 +23,13 @@ include: "workflow/rules/common.smk"
 
 
 # Under a cluster executor these run on the submit host, not as SLURM jobs: each takes a second or
-# two (checking the raw sheets, building the analysis frame, gathering shards, writing documents),
-# less than a SLURM job costs in start-up and status polling.
+# two (checking the raw sheets, the EFA, building the analysis frame, gathering shards, writing
+# documents), less than a SLURM job costs in start-up and status polling.
 localrules:
     study1_validate,
     study2_validate,
     study3_validate,
+    study2_explore,
     study3_measurement,
     study3_bootstrap_ci,
     study3_hypotheses,

@@ -540,6 +540,7 @@ def _ungrouped(wf: Path) -> None:
     prof = wf / "profiles/slurm/config.yaml"
     cfg = yaml.safe_load(prof.read_text())
     cfg.pop("groups", None)
+    cfg.pop("group-components", None)
     prof.write_text(yaml.safe_dump(cfg, sort_keys=False))
     snakefile = wf / "Snakefile"
     snakefile.write_text(re.sub(r"\nlocalrules:\n(    \w+,\n)+", "\n", snakefile.read_text()))

@@ -150,11 +150,11 @@ def test_rule_all_under_slurm_matches_a_local_run(cluster, local_run, tmp_path):
 
     run_id = re.search(r"SLURM run ID: ([0-9a-f-]{36})", out).group(1)
     submitted = dict(re.findall(r"has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.", out))
-    # profiles/slurm: Study 1 (a group), the EFA, Study 2's CFAs (a group), Study 3's regression and SEM,
-    # each bootstrap and design shard; validation, the analysis frame, gathering and the appendix are local
+    # profiles/slurm: Study 1 (a group), Study 2's CFAs (a group), Study 3's regression and SEM, each
+    # bootstrap and design shard; validation, the EFA, the analysis frame, gathering and the appendix are local
     shards = len(list((wf / "results/default/design").glob("shard_*.csv")))
     boot = len(list((wf / "results/default/study3/bootstrap").glob("shard_*.csv")))
-    assert len(submitted) == 5 + boot + shards, submitted
+    assert len(submitted) == 4 + boot + shards, submitted
     for _jobid, log in submitted.items():
         text = Path(log).read_text()  # kept by slurm-keep-successful-logs
         assert f"Host: {cluster.node}" in text, text[-2000:]
