@@ -10,8 +10,13 @@
   Sigma = T2/N - mu mu'; stop when max |change in (mu, vech Sigma)| < 1e-5 (at most 500 iterations).
   Mirroring lavaan's stopping rule (rather than iterating to machine precision) is what makes the
   unrestricted log-likelihood, chi-square and SRMR agree with lavaan to 1e-8.
-* Patterns of the same size are stacked so that the likelihood, its gradient and the E-step use
-  batched linear algebra (a handful of numpy calls instead of one per pattern).
+* Every pattern is embedded in the full p variables (``PatternStack``): Sigma_oo becomes the p x p
+  matrix with Sigma on the observed rows and columns and the identity on the missing ones, whose
+  inverse is Sigma_oo^-1 (embedded) plus that identity and whose log-determinant is log|Sigma_oo|.
+  So the likelihood, its gradient and the E-step of all patterns are one batched Cholesky and one
+  batched inverse, whatever the number of patterns (the cost of a FIML fit at 5% missing answers
+  was one Python-level pass per pattern size before). The per-size blocks (``SizeBlock``) remain for
+  the casewise scores, which need the rows.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pandas as pd
 
 from crfm.errors import AnalysisError
 
-__all__ = ["GroupData", "SizeBlock", "missing_patterns", "coverage", "em_h1"]
+__all__ = ["GroupData", "SizeBlock", "PatternStack", "missing_patterns", "coverage", "em_h1"]
 
 LOG2PI = float(np.log(2.0 * np.pi))
 
@@ -41,6 +46,60 @@ class SizeBlock:
 
 
 @dataclass
+class PatternStack:
+    """All missing-data patterns of a group, each embedded in the full p variables (see the module
+    docstring): missing positions of ``mean`` and ``cov`` are zero."""
+
+    n: np.ndarray  # (P,) cases per pattern
+    k: np.ndarray  # (P,) observed variables per pattern
+    obs: np.ndarray  # (P, p) 1.0 observed, 0.0 missing
+    both: np.ndarray  # (P, p, p) obs_i * obs_j
+    pad: np.ndarray  # (P, p, p) the identity on the missing positions
+    mean: np.ndarray  # (P, p) pattern means of the observed variables
+    cov: np.ndarray  # (P, p, p) pattern covariances (divisor n_p) of the observed variables
+
+    @classmethod
+    def from_blocks(cls, blocks, p: int) -> PatternStack:
+        ns, ks, obs, means, covs = [], [], [], [], []
+        for b in blocks:
+            P, k = b.obs.shape
+            ar = np.arange(P)
+            o = np.zeros((P, p))
+            o[ar[:, None], b.obs] = 1.0
+            m = np.zeros((P, p))
+            m[ar[:, None], b.obs] = b.mean
+            c = np.zeros((P, p, p))
+            c[ar[:, None, None], b.obs[:, :, None], b.obs[:, None, :]] = b.cov
+            ns.append(b.n)
+            ks.append(np.full(P, float(k)))
+            obs.append(o)
+            means.append(m)
+            covs.append(c)
+        o = np.concatenate(obs)
+        pad = np.zeros((o.shape[0], p, p))
+        pad[:, np.arange(p), np.arange(p)] = 1.0 - o
+        return cls(
+            np.concatenate(ns),
+            np.concatenate(ks),
+            o,
+            o[:, :, None] * o[:, None, :],
+            pad,
+            np.concatenate(means),
+            np.concatenate(covs),
+        )
+
+    def inverse(self, Sigma: np.ndarray):
+        """(log|Sigma_oo| per pattern, Sigma_oo^-1 embedded) or None when some Sigma_oo is not positive definite."""
+        Ss = Sigma[None] * self.both + self.pad
+        try:
+            L = np.linalg.cholesky(Ss)
+        except np.linalg.LinAlgError:
+            return None
+        logdet = 2.0 * np.sum(np.log(np.diagonal(L, axis1=1, axis2=2)), axis=1)
+        return logdet, np.linalg.inv(Ss) * self.both
+
+
+@dataclass
 class GroupData:
     label: object
     n: int
@@ -55,6 +114,11 @@ class GroupData:
     x_mean: np.ndarray | None = None
     x_cov: np.ndarray | None = None
     x_loglik: float = 0.0  # log-likelihood of the fixed.x covariates at their sample moments
+    stack: PatternStack | None = None  # the patterns embedded (built from ``blocks`` when not given)
+
+    def __post_init__(self):
+        if self.stack is None:
+            self.stack = PatternStack.from_blocks(self.blocks, self.cov.shape[0])
 
 
 def _blocks(Y: np.ndarray) -> tuple[list, int]:
@@ -96,85 +160,52 @@ def _blocks(Y: np.ndarray) -> tuple[list, int]:
     return out, len(keys)
 
 
-def pattern_loglik(blocks, Sigma, mu):
+def pattern_loglik(stack: PatternStack, Sigma, mu):
     """Sum over patterns of the casewise normal log-likelihood (mu = None: each pattern at its own mean)."""
-    ll = 0.0
-    for b in blocks:
-        o = b.obs
-        k = o.shape[1]
-        So = Sigma[o[:, :, None], o[:, None, :]]
-        sign, logdet = np.linalg.slogdet(So)
-        if np.any(sign <= 0):
-            return -np.inf
-        W = np.linalg.inv(So)
-        if mu is None:
-            T = b.cov
-        else:
-            d = b.mean - mu[o]
-            T = b.cov + d[:, :, None] * d[:, None, :]
-        tr = np.einsum("pij,pji->p", W, T)
-        ll += float(np.sum(-0.5 * b.n * (k * LOG2PI + logdet + tr)))
-    return ll
+    inv = stack.inverse(Sigma)
+    if inv is None:
+        return -np.inf
+    logdet, W = inv
+    if mu is None:
+        T = stack.cov
+    else:
+        d = stack.mean - mu * stack.obs
+        T = stack.cov + d[:, :, None] * d[:, None, :]
+    tr = np.einsum("pij,pji->p", W, T)
+    return float(np.sum(-0.5 * stack.n * (stack.k * LOG2PI + logdet + tr)))
 
 
-def em_h1(blocks, p: int, Y: np.ndarray, max_iter: int = 500, tol: float = 1e-5):
-    """lavaan's EM estimate of the saturated mean and covariance (see the module docstring)."""
+def em_h1(stack: PatternStack, p: int, Y: np.ndarray, max_iter: int = 500, tol: float = 1e-5):
+    """lavaan's EM estimate of the saturated mean and covariance (see the module docstring).
+
+    E-step for all patterns at once, with K = Sigma W (W = Sigma_oo^-1 embedded; K is the identity on
+    the observed rows and B = Sigma_mo Sigma_oo^-1 on the missing ones): the expected complete-data
+    mean of pattern p is mu + K (ybar_p - mu_o) and its expected cross-product about that mean
+    K C_p K' + Sigma - K Sigma (C_p the observed covariance, embedded; Sigma - K Sigma is the
+    conditional covariance of the missing variables, zero elsewhere)."""
     N = Y.shape[0]
     mu0 = np.nanmean(Y, axis=0)
     var0 = np.nanmean((Y - mu0) ** 2, axis=0)
     var0 = np.where(~np.isfinite(var0) | (var0 == 0), 1.0, var0)
     Sigma0 = np.diag(var0)
     mu, Sigma = mu0.copy(), Sigma0.copy()
-    # what does not change between iterations: the observed parts of each pattern
-    pre = []
-    for b in blocks:
-        P, k = b.obs.shape
-        o, m = b.obs, b.mis
-        ar = np.arange(P)
-        zbar0 = np.zeros((P, p))
-        zbar0[ar[:, None], o] = b.mean
-        X0 = np.zeros((P, p, p))
-        X0[ar[:, None, None], o[:, :, None], o[:, None, :]] = b.cov
-        pre.append(
-            (
-                b,
-                o,
-                m,
-                ar,
-                zbar0,
-                X0,
-                (ar[:, None, None], m[:, :, None], o[:, None, :]),
-                (ar[:, None, None], o[:, :, None], m[:, None, :]),
-                (ar[:, None, None], m[:, :, None], m[:, None, :]),
-            )
-        )
+    n, obs, C, ybar = stack.n, stack.obs, stack.cov, stack.mean
+    vi, vj = np.tril_indices(p)
     for _ in range(max_iter):
-        T1 = np.zeros(p)
-        T2 = np.zeros((p, p))
-        for b, o, m, ar, zbar0, X0, i_mo, i_om, i_mm in pre:
-            if m.shape[1]:
-                zbar = zbar0.copy()
-                X = X0.copy()
-                Soo = Sigma[o[:, :, None], o[:, None, :]]
-                Som = Sigma[o[:, :, None], m[:, None, :]]
-                Bt = np.linalg.solve(Soo, Som)  # (P, k, pm) = Soo^-1 Som, B = Bt'
-                B = np.transpose(Bt, (0, 2, 1))
-                zbar[ar[:, None], m] = mu[m] + np.einsum("pij,pj->pi", B, b.mean - mu[o])
-                BS = B @ b.cov  # (P, pm, k)
-                X[i_mo] = BS
-                X[i_om] = np.transpose(BS, (0, 2, 1))
-                C = Sigma[m[:, :, None], m[:, None, :]] - B @ Som
-                X[i_mm] = BS @ Bt + C
-            else:
-                zbar, X = zbar0, X0
-            T1 += b.n @ zbar
-            T2 += np.einsum("p,pij->ij", b.n, X) + (zbar.T * b.n) @ zbar
+        W = np.linalg.inv(Sigma[None] * stack.both + stack.pad) * stack.both
+        K = Sigma @ W
+        zbar = mu + np.einsum("pij,pj->pi", K, ybar - mu * obs)
+        nK = np.einsum("p,pij->ij", n, K)
+        T1 = n @ zbar
+        T2 = (
+            np.einsum("p,pij->ij", n, K @ C @ np.transpose(K, (0, 2, 1))) + N * Sigma - nK @ Sigma + (zbar.T * n) @ zbar
+        )
         mu = T1 / N
         Sigma = T2 / N - np.outer(mu, mu)
+        Sigma = (Sigma + Sigma.T) / 2
         ev = np.linalg.eigvalsh(Sigma)
         if np.any(ev < 1e-6):
             Sigma[np.diag_indices(p)] += np.max(np.diag(Sigma)) * 1e-8
-        vi, vj = np.tril_indices(p)
         delta = max(np.max(np.abs(mu - mu0)), np.max(np.abs(Sigma[vi, vj] - Sigma0[vi, vj])))
         if delta < tol:
             break
@@ -286,15 +317,16 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
             f"{where}: item(s) {', '.join(const)} have zero variance (constant or never observed); "
             "drop them from the model or from this group"
         )
+    stack = PatternStack.from_blocks(blocks, p)
     if not fiml or npat == 1 and blocks[0].obs.shape[1] == p:
         mean = blocks[0].mean[0].copy()
         cov = blocks[0].cov[0].copy()
         complete = True
     else:
-        mean, cov = em_h1(blocks, p, Y)
+        mean, cov = em_h1(stack, p, Y)
         complete = False
     _check_pd(cov, ov, where, em=not complete)
-    h1_ll = pattern_loglik(blocks, cov, mean)
+    h1_ll = pattern_loglik(stack, cov, mean)
     gd = GroupData(
         label=label,
         n=n,
@@ -306,6 +338,7 @@ def prepare_group(label, frame: pd.DataFrame, ov: list[str], ov_x: list[str], *,
         cov=cov,
         h1_loglik=h1_ll,
         npatterns=npat,
+        stack=stack,
     )
     if x_pos:
         X = Y[:, x_pos]

@@ -122,7 +122,7 @@ def _baseline(prob):
             Sig[np.ix_(xi, xi)] = gd.cov[np.ix_(xi, xi)] if gd.complete else np.cov(Y[:, xi], rowvar=False, bias=True)
             mu[xi] = Y[:, xi].mean(axis=0)
         meanstr = c.meanstructure
-        ll += pattern_loglik(gd.blocks, Sig, mu if meanstr else None)
+        ll += pattern_loglik(gd.stack, Sig, mu if meanstr else None)
         nc = len(c.vech_i)
         nm = nc + p if meanstr else nc
         cols = []
@@ -293,4 +293,4 @@ def fit_measures(prob, theta, *, estimator, fiml, H=None, H_inv=None):
 
 
 def _ll_g(gd, Sig, mu):
-    return pattern_loglik(gd.blocks, Sig, mu)
+    return pattern_loglik(gd.stack, Sig, mu)

@@ -213,7 +213,7 @@ class Problem:
 
 
 def _ll_group(gd, Sigma, mu):
-    return pattern_loglik(gd.blocks, Sigma, mu)
+    return pattern_loglik(gd.stack, Sigma, mu)
 
 
 def _grad_group_complete(p, gd, Sigma, mu, prob, want_info, want_hess):
@@ -280,54 +280,29 @@ def _grad_group(p, gd, Sigma, mu, prob, want_info, want_hess=False):
     if len(gd.blocks) == 1 and gd.blocks[0].obs.shape == (1, p):
         return _grad_group_complete(p, gd, Sigma, mu, prob, want_info, want_hess)
     meanstr = prob.c.meanstructure
-    G = np.zeros((p, p))
-    h = np.zeros(p)
-    ll = 0.0
-    A1 = None
-    nc = len(prob._vi)
-    nm = nc + p if meanstr else nc
-    Hl = np.zeros((nm, nm)) if want_hess else None
+    st = gd.stack
+    inv = st.inverse(Sigma)
+    if inv is None:
+        return None
+    logdet, W = inv  # W: Sigma_oo^-1 embedded, (P, p, p)
+    if mu is None:
+        d = np.zeros_like(st.mean)
+        T = st.cov
+    else:
+        d = st.mean - mu * st.obs
+        T = st.cov + d[:, :, None] * d[:, None, :]
+    ll = float(np.sum(-0.5 * st.n * (st.k * LOG2PI + logdet + np.einsum("pij,pji->p", W, T))))
+    WTW = W @ T @ W
+    G = 0.5 * np.einsum("p,pij->ij", st.n, WTW - W)
+    zemb = np.einsum("pij,pj->pi", W, d)
+    h = st.n @ zemb
     acc = None
+    if want_info or want_hess:
+        acc = _hess_accumulate(W, WTW if want_hess else W, zemb, st.n, meanstr or want_info)
+    nc = len(prob._vi)
+    A1 = None
     if want_info:
         A1 = np.zeros((nc + p, nc + p)) if meanstr else np.zeros((nc, nc))
-    for b in gd.blocks:
-        o = b.obs
-        P, k = o.shape
-        So = Sigma[o[:, :, None], o[:, None, :]]
-        try:
-            L = np.linalg.cholesky(So)
-        except np.linalg.LinAlgError:
-            return None
-        logdet = 2.0 * np.sum(np.log(np.diagonal(L, axis1=1, axis2=2)), axis=1)
-        W = np.linalg.inv(So)
-        if mu is None:
-            d = np.zeros((P, k))
-            T = b.cov
-        else:
-            d = b.mean - mu[o]
-            T = b.cov + d[:, :, None] * d[:, None, :]
-        ll += float(np.sum(-0.5 * b.n * (k * LOG2PI + logdet + np.einsum("pij,pji->p", W, T))))
-        WTW = W @ T @ W
-        contrib = 0.5 * b.n[:, None, None] * (WTW - W)
-        ar = np.arange(P)
-        idx3 = (ar[:, None, None], o[:, :, None], o[:, None, :])
-        Gemb = np.zeros((P, p, p))
-        Gemb[idx3] = contrib
-        G += Gemb.sum(axis=0)
-        zo = np.einsum("pij,pj->pi", W, d)
-        zemb = np.zeros((P, p))
-        zemb[ar[:, None], o] = zo
-        h += b.n @ zemb
-        if want_info or want_hess:
-            Wemb = np.zeros((P, p, p))
-            Wemb[idx3] = W
-            if want_hess:
-                Vemb = np.zeros((P, p, p))
-                Vemb[idx3] = WTW
-            else:
-                Vemb = Wemb
-            acc = _hess_accumulate(acc, Wemb, Vemb, zemb, b.n, meanstr or want_info)
-    if want_info:
         tw = acc[0].ravel()
         blk = prob._ff * (tw[prob._t_ikjl] + tw[prob._t_iljk])
         if meanstr:
@@ -338,12 +313,13 @@ def _grad_group(p, gd, Sigma, mu, prob, want_info, want_hess=False):
     gvech = 2.0 * prob._vf * G[prob._vi, prob._vj]
     mgrad = np.concatenate([h, gvech]) if meanstr else gvech
     if want_hess:
+        Hl = np.zeros((nc + p, nc + p)) if meanstr else np.zeros((nc, nc))
         _moment_hessian(prob, Hl, acc, meanstr)
         return ll, mgrad, Hl, G, h
     return ll, mgrad, A1
 
 
-def _hess_accumulate(acc, W, V, z, n, meanstr):
+def _hess_accumulate(W, V, z, n, meanstr):
     """Sum over patterns of n_p W (x) W, n_p W (x) V (4-index tensors), n_p W z' and n_p W (embedded)."""
     P, p, _ = W.shape
     Wf = W.reshape(P, p * p)
@@ -355,14 +331,7 @@ def _hess_accumulate(acc, W, V, z, n, meanstr):
         SW = nW.sum(axis=0).reshape(p, p)
     else:
         TWz = SW = None
-    if acc is None:
-        return [TWW, TWV, TWz, SW]
-    acc[0] += TWW
-    acc[1] += TWV
-    if meanstr:
-        acc[2] += TWz
-        acc[3] += SW
-    return acc
+    return [TWW, TWV, TWz, SW]
 
 
 def _moment_hessian(prob, Hl, acc, meanstr):
