@@ -22,11 +22,13 @@ scattergather:
 include: "workflow/rules/common.smk"
 
 
-# Under a cluster executor these run on the submit host, not as SLURM jobs: each takes a second or
-# two (checking the raw sheets, the EFA, building the analysis frame, gathering shards, writing
-# documents), less than a SLURM job costs in start-up and status polling.
+# Under a cluster executor these run on the submit host, not as SLURM jobs: each takes a few seconds
+# (checking the raw sheets, Study 1's summaries, the EFA, building the analysis frame, gathering
+# shards, writing documents), less than a SLURM job costs in start-up and status polling.
 localrules:
     study1_validate,
+    study1_coding_summary,
+    study1_qdpx_crosscheck,
     study2_validate,
     study3_validate,
     study2_explore,

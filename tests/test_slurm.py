@@ -18,6 +18,7 @@ running and each kept SLURM log shows its rules running on the node.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import subprocess
@@ -150,11 +151,12 @@ def test_rule_all_under_slurm_matches_a_local_run(cluster, local_run, tmp_path):
 
     run_id = re.search(r"SLURM run ID: ([0-9a-f-]{36})", out).group(1)
     submitted = dict(re.findall(r"has been submitted with SLURM jobid (\d+) \(log: (\S+)\)\.", out))
-    # profiles/slurm: Study 1 (a group), Study 2's CFAs (a group), Study 3's regression and SEM, each
-    # bootstrap and design shard; validation, the EFA, the analysis frame, gathering and the appendix are local
+    # profiles/slurm: Study 2's CFAs (a group), Study 3's regression, SEM and bootstrap shards (a group,
+    # four to a SLURM job), each design shard; validation, Study 1, the EFA, the analysis frame,
+    # gathering and the appendix are local
     shards = len(list((wf / "results/default/design").glob("shard_*.csv")))
     boot = len(list((wf / "results/default/study3/bootstrap").glob("shard_*.csv")))
-    assert len(submitted) == 4 + boot + shards, submitted
+    assert len(submitted) == 1 + math.ceil((2 + boot) / 4) + shards, submitted
     for _jobid, log in submitted.items():
         text = Path(log).read_text()  # kept by slurm-keep-successful-logs
         assert f"Host: {cluster.node}" in text, text[-2000:]
@@ -197,7 +199,7 @@ def test_preflight_stops_at_once_where_sacct_cannot_answer(cluster, tmp_path):
     wf = copy_workflow(tmp_path / "preflight")
     t = time.monotonic()
     res = run_slurm(
-        wf, cluster.env, "study1", "--profile", "profiles/slurm", *CLUSTER_ARGS, "--slurm-status-command", "sacct"
+        wf, cluster.env, "study2", "--profile", "profiles/slurm", *CLUSTER_ARGS, "--slurm-status-command", "sacct"
     )
     out = res.stdout + res.stderr
     assert res.returncode != 0 and time.monotonic() - t < 120, out[-3000:]
