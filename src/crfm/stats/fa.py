@@ -27,7 +27,7 @@ Extraction (``extract``), psi = uniquenesses being optimised, k factors, p varia
     1e-10 rather than to a default stopping rule, so the answer is the optimum itself and not where
     one optimiser happened to stop (it agrees with psych's objective minimised in R with factr = 1 to
     ~3e-9 in psi). psych and factor_analyzer both stop short of it, psych by 2e-6 to 1.4e-5 in psi on
-    the reference data, factor_analyzer by ~1e-6; see ``test_fa_core.py``.
+    the reference data (``test_fa_core.py``), factor_analyzer by ~1e-6 (measured before it left the stack).
 
     psych vs factor_analyzer (0.5.1), extraction. Same: start 1 - SMC, bounds [0.005, 1], ML
     objective, principal-axes loadings (FAout / FAout.wls), the colSums sign convention. Different:
