@@ -216,7 +216,6 @@ def _problem_from_S(comp, fixed, S, n):
     p = S.shape[0]
     blk = SizeBlock(
         obs=np.arange(p)[None, :],
-        mis=np.zeros((1, 0), dtype=int),
         n=np.array([float(n)]),
         mean=np.zeros((1, p)),
         cov=S[None],

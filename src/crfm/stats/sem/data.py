@@ -38,7 +38,6 @@ class SizeBlock:
     """All missing-data patterns with k observed variables, stacked."""
 
     obs: np.ndarray  # (P, k) observed positions
-    mis: np.ndarray  # (P, p - k) missing positions
     n: np.ndarray  # (P,) cases per pattern
     mean: np.ndarray  # (P, k) pattern means of the observed variables
     cov: np.ndarray  # (P, k, k) pattern covariances (divisor n_p)
@@ -130,7 +129,6 @@ def _blocks(Y: np.ndarray) -> tuple[list, int]:
         return [
             SizeBlock(
                 np.arange(p)[None, :],
-                np.zeros((1, 0), dtype=int),
                 np.array([float(Y.shape[0])]),
                 mean[None, :],
                 cov[None],
@@ -142,21 +140,20 @@ def _blocks(Y: np.ndarray) -> tuple[list, int]:
     by_size: dict[int, list] = {}
     for k_i, key in enumerate(keys):
         rows = Y[inv == k_i][:, key]
-        by_size.setdefault(int(key.sum()), []).append((np.nonzero(key)[0], np.nonzero(~key)[0], rows))
+        by_size.setdefault(int(key.sum()), []).append((np.nonzero(key)[0], rows))
     out = []
     for k in sorted(by_size, reverse=True):
         pats = by_size[k]
         obs = np.array([pt[0] for pt in pats], dtype=int).reshape(len(pats), k)
-        mis = np.array([pt[1] for pt in pats], dtype=int).reshape(len(pats), p - k)
-        n = np.array([pt[2].shape[0] for pt in pats], dtype=float)
-        mean = np.array([pt[2].mean(axis=0) for pt in pats]).reshape(len(pats), k)
+        n = np.array([pt[1].shape[0] for pt in pats], dtype=float)
+        mean = np.array([pt[1].mean(axis=0) for pt in pats]).reshape(len(pats), k)
         cov = np.array(
             [
-                np.atleast_2d(np.cov(pt[2], rowvar=False, bias=True)) if pt[2].shape[0] > 1 else np.zeros((k, k))
+                np.atleast_2d(np.cov(pt[1], rowvar=False, bias=True)) if pt[1].shape[0] > 1 else np.zeros((k, k))
                 for pt in pats
             ]
         ).reshape(len(pats), k, k)
-        out.append(SizeBlock(obs, mis, n, mean, cov, [pt[2] for pt in pats]))
+        out.append(SizeBlock(obs, n, mean, cov, [pt[1] for pt in pats]))
     return out, len(keys)
 
 
