@@ -44,13 +44,20 @@ def load_yaml(path) -> dict:
         ) from None
     except OSError as exc:
         raise ConfigError(str(path), f"cannot be read ({exc.strerror})", "check the path and its permissions") from None
-    check_duplicate_keys(text, path)
     try:
-        data = parse_yaml(text)
+        data, dup = parse_yaml_unique(text)
     except yaml.YAMLError as exc:
         raise ConfigError(
             str(path), f"not valid YAML ({' '.join(str(exc).split())})", "fix the YAML syntax at the position shown"
         ) from None
+    if dup:
+        key, line1, line2 = dup
+        at = f"lines {line1} and {line2}" if line1 else "one object"
+        raise ConfigError(
+            key,
+            f"the key is given twice in {path} ({at}); YAML would silently keep only the last value",
+            f"delete one of the two entries ({at}) of {path}",
+        )
     if not isinstance(data, dict):
         raise ConfigError(str(path), "the file does not hold a mapping of keys", "write `key: value` pairs")
     return data
@@ -66,15 +73,27 @@ def _scalar_key(node):
     return ("node", id(node))
 
 
-def find_duplicate_key(text: str):
-    """The first key a mapping of ``text`` gives twice, as ``(key path, first line, second line)``, or
-    None. Works on the YAML node graph (JSON is read as YAML, as Snakemake falls back to); a ``<<``
-    merge key is not a duplicate, it is YAML's explicit way of overriding. Lines are 1-based; for a
-    file only JSON can read they are None."""
+def parse_yaml_unique(text: str):
+    """Parse ``text`` once and look for a key that a mapping gives twice (YAML and JSON parsers silently
+    keep the last one): ``(data, None)``, or ``(None, (key path, first line, second line))`` for the
+    first duplicate. Works on the YAML node graph, which is then constructed into the data (JSON is read
+    as YAML, as Snakemake falls back to); a ``<<`` merge key is not a duplicate, it is YAML's explicit
+    way of overriding. Lines are 1-based; for a file only JSON can read they are None, and a file that
+    is neither raises ``yaml.YAMLError``."""
     try:
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError:
-        return _duplicate_json_key(text)
+        dup = _duplicate_json_key(text)
+        if dup:
+            return None, dup
+        raise
+    dup = _first_duplicate(root)
+    if dup:
+        return None, dup
+    return (None if root is None else _LOADER("").construct_document(root)), None
+
+
+def _first_duplicate(root):
     todo, seen = [(root, [])], set()
     while todo:
         node, where = todo.pop()
@@ -103,7 +122,6 @@ class _Duplicate(Exception):
 
 def _duplicate_json_key(text: str):
     """A file YAML cannot read but JSON can (Snakemake reads config files as JSON first)."""
-    import json
 
     def pairs(items):
         keys = [k for k, _ in items]
@@ -119,19 +137,6 @@ def _duplicate_json_key(text: str):
     except ValueError:
         pass  # neither valid YAML nor JSON: the reader reports that
     return None
-
-
-def check_duplicate_keys(text: str, path) -> None:
-    """Refuse a key given twice in one mapping, naming the file, both lines and the key's path."""
-    dup = find_duplicate_key(text)
-    if dup:
-        key, line1, line2 = dup
-        at = f"lines {line1} and {line2}" if line1 else "one object"
-        raise ConfigError(
-            key,
-            f"the key is given twice in {path} ({at}); YAML would silently keep only the last value",
-            f"delete one of the two entries ({at}) of {path}",
-        )
 
 
 def check_config_files(paths) -> None:

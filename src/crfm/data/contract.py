@@ -77,6 +77,14 @@ def _show(value, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(str(value))} characters)"
 
 
+def _refuse(sheet: Sheet, col: str, bad: np.ndarray, before: str, after: str, fix: str, most: int = 5):
+    """Stop on the rows ``bad`` of ``col``: the message is ``before [values] after`` with up to ``most``
+    distinct offending values, and names the file, their lines and the column."""
+    shown = ", ".join(_show(v) for v in sorted(set(sheet.data[col][bad]))[:most])
+    what = f"{before} [{shown}]" + (f" {after}" if after else "")
+    raise InputError(sheet.path, what, fix, rows=sheet.line_of(bad), column=col)
+
+
 def _read_bytes(path: Path) -> bytes:
     if path.is_dir():
         raise InputError(
@@ -222,13 +230,14 @@ def _unique_ids(sheet: Sheet, col: str) -> None:
         raise InputError(sheet.path, "empty ID", "give every row an ID", rows=sheet.line_of(empty), column=col)
     dup = s.duplicated(keep=False).to_numpy()
     if dup.any():
-        vals = [_show(v) for v in sorted(set(s[dup]))[:10]]
-        raise InputError(
-            sheet.path,
-            f"duplicate ID(s) [{', '.join(vals)}]",
+        _refuse(
+            sheet,
+            col,
+            dup,
+            "duplicate ID(s)",
+            "",
             "each ID must appear once: remove the duplicate row or correct the ID",
-            rows=sheet.line_of(dup),
-            column=col,
+            10,
         )
 
 
@@ -237,10 +246,7 @@ def _values_in(sheet: Sheet, col: str, allowed, what: str, fix: str) -> None:
     s = sheet.data[col]
     bad = (~s.isin(set(allowed)) & ~s.isin(MISSING_TOKENS)).to_numpy()
     if bad.any():
-        examples = [_show(v) for v in sorted(set(s[bad]))[:5]]
-        raise InputError(
-            sheet.path, f"value(s) [{', '.join(examples)}] {what}", fix, rows=sheet.line_of(bad), column=col
-        )
+        _refuse(sheet, col, bad, "value(s)", what, fix)
 
 
 def _parse_number(text: str) -> float | None:
@@ -266,22 +272,22 @@ def _to_number(sheet: Sheet, col: str) -> pd.Series:
         else:
             values[k] = x
     if non_finite.any():
-        examples = [_show(v) for v in sorted(set(s[non_finite]))[:5]]
-        raise InputError(
-            sheet.path,
-            f"non-finite value(s) [{', '.join(examples)}] in a numeric column (infinity, not-a-number, or too large for a number)",
+        _refuse(
+            sheet,
+            col,
+            non_finite,
+            "non-finite value(s)",
+            "in a numeric column (infinity, not-a-number, or too large for a number)",
             "enter finite numbers only; leave a missing answer empty (or write NA)",
-            rows=sheet.line_of(non_finite),
-            column=col,
         )
     if non_numeric.any():
-        examples = [_show(v) for v in sorted(set(s[non_numeric]))[:5]]
-        raise InputError(
-            sheet.path,
-            f"non-numeric value(s) [{', '.join(examples)}] in a numeric column",
+        _refuse(
+            sheet,
+            col,
+            non_numeric,
+            "non-numeric value(s)",
+            "in a numeric column",
             "enter numbers only (digits, '.' as the decimal mark, no thousands separator); leave a missing answer empty",
-            rows=sheet.line_of(non_numeric),
-            column=col,
         )
     return pd.Series(values, index=s.index, dtype=float)
 
@@ -300,14 +306,14 @@ def _check_range(sheet: Sheet, col: str, values: pd.Series, lo, hi, integer: boo
         inside &= np.array([bool(_WHOLE.match(c)) for c in sheet.data[col]], dtype=bool)
     bad = ~(ok | inside)
     if bad.any():
-        examples = [_show(x) for x in sorted(set(sheet.data[col][bad]))[:5]]
         rng = f"{'integer ' if integer else ''}answers between {lo} and {hi}"
-        raise InputError(
-            sheet.path,
-            f"value(s) [{', '.join(examples)}] outside the item's range ({rng})",
+        _refuse(
+            sheet,
+            col,
+            bad,
+            "value(s)",
+            f"outside the item's range ({rng})",
             "correct the answers, or the scale min/max in the config's measurement model",
-            rows=sheet.line_of(bad),
-            column=col,
         )
 
 
@@ -316,16 +322,16 @@ def _no_control(sheet: Sheet, cols) -> None:
     for col in cols:
         if col not in sheet.data.columns:
             continue
-        s = sheet.data[col]
-        bad = s.map(lambda x: bool(_CONTROL.search(x))).to_numpy(dtype=bool)
+        bad = sheet.data[col].map(lambda x: bool(_CONTROL.search(x))).to_numpy(dtype=bool)
         if bad.any():
-            examples = [_show(v) for v in sorted(set(s[bad]))[:3]]
-            raise InputError(
-                sheet.path,
-                f"value(s) [{', '.join(examples)}] hold a control character (a tab, line break, escape or other invisible code)",
+            _refuse(
+                sheet,
+                col,
+                bad,
+                "value(s)",
+                "hold a control character (a tab, line break, escape or other invisible code)",
                 "delete the character: IDs, labels and levels reach tables, figures and the appendix",
-                rows=sheet.line_of(bad),
-                column=col,
+                3,
             )
 
 
@@ -403,14 +409,13 @@ def validate_survey(sheet: Sheet, spec: SurveySpec, model: MeasurementModel) -> 
             if v["transform"] == "log":
                 bad = (src <= 0).to_numpy()
                 if bad.any():
-                    examples = [_show(x) for x in sorted(set(sheet.data[v["from"]][bad]))[:5]]
-                    raise InputError(
-                        sheet.path,
-                        f"the derived variable '{v['column']}' is log('{v['from']}'), but '{v['from']}' holds value(s) "
-                        f"[{', '.join(examples)}] <= 0",
+                    _refuse(
+                        sheet,
+                        v["from"],
+                        bad,
+                        f"the derived variable '{v['column']}' is log('{v['from']}'), but '{v['from']}' holds value(s)",
+                        "<= 0",
                         f"correct the values of '{v['from']}', or drop the log transform of '{v['column']}'",
-                        rows=sheet.line_of(bad),
-                        column=v["from"],
                     )
                 derived = np.log(src)
             else:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import yaml
 
-from crfm.data.config import parse_yaml
+from crfm.data.config import parse_yaml, parse_yaml_unique
 from crfm.errors import InputError
 
 SYNTHETIC_NOTE = (
@@ -54,12 +54,8 @@ def read_manifest(path) -> dict:
         raise InputError(
             path, "raw-data manifest not found", "create it with `synthetic: true|false` (see config/README.md)"
         )
-    from crfm.data.config import find_duplicate_key
-
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        dup = find_duplicate_key(text)
-        data = parse_yaml(text)
+        data, dup = parse_yaml_unique(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise InputError(
             path, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})", "save the manifest as UTF-8"
