@@ -122,6 +122,7 @@ class Simulator:
         self.items = {d: list(model.constructs[d].items[:k]) for d in self.dims}
         self.item_list = [i for d in self.dims for i in self.items[d]]
         self.lam = {i: pop["loadings"].get(i, 0.75) for d in self.dims for i in self.items[d]}
+        self.target = np.array([self.lam[i] for i in self.item_list])  # population loadings, item order
         self.gamma = {d: pop["second_order_loadings"].get(d, 0.7) for d in self.dims}
         s3 = config["study3"]
         self.perf_items = list(model.constructs[s3["outcome"]].items)
@@ -229,100 +230,102 @@ def _cfa_syntax(sim: Simulator) -> str:
     return cfa.cfa_syntax(sim.items)
 
 
+CFA_COLUMNS = (
+    "cfa_converged",
+    "cfa_proper",
+    "cfa_error",
+    "cfi",
+    "rmsea",
+    "srmr",
+    "loading_bias",
+    "loading_sq_error",
+    "loading_coverage",
+)
+FIT_INDICES = ("cfi", "rmsea", "srmr")
+
+
+class _CFAOutcomes:
+    """What the CFAs of R replications gave, filled per replication (NaN where no CFA was fitted)."""
+
+    def __init__(self, R: int, p: int):
+        self.fitted = np.zeros(R, bool)
+        self.converged = np.zeros(R, bool)
+        self.proper = np.zeros(R, bool)
+        self.error = np.array([""] * R, dtype=object)
+        self.fit = np.full((R, len(FIT_INDICES)), np.nan)
+        self.est, self.lo, self.hi = (np.full((R, p), np.nan) for _ in range(3))
+
+    def table(self, target: np.ndarray) -> pd.DataFrame:
+        """One row per replication: convergence, proper solution, fit, and the standardized loadings'
+        mean bias, mean squared error and 95% CI coverage against the population loadings ``target``."""
+        f = self.fitted
+        bias, sq_error, coverage = (np.full(len(f), np.nan) for _ in range(3))
+        d = self.est[f] - target
+        bias[f] = np.mean(d, axis=1)
+        sq_error[f] = np.mean(d**2, axis=1)
+        coverage[f] = np.mean((self.lo[f] <= target) & (target <= self.hi[f]), axis=1)
+        return pd.DataFrame(
+            {
+                "cfa_converged": self.converged,
+                "cfa_proper": self.converged & self.proper,
+                "cfa_error": self.error,
+                **{col: self.fit[:, k] for k, col in enumerate(FIT_INDICES)},
+                "loading_bias": bias,
+                "loading_sq_error": sq_error,
+                "loading_coverage": coverage,
+            },
+            columns=list(CFA_COLUMNS),
+        )
+
+
 def _cfa_batch(sim: Simulator, x: np.ndarray) -> pd.DataFrame:
-    """The correlated-factors CFA of every replication (complete data: the batched ML path), with the
-    loadings' bias, squared error and CI coverage against the population loadings; column-wise (one
-    row per replication, no per-replication Python)."""
+    """The correlated-factors CFA of every replication (complete data: the batched ML path);
+    column-wise (no per-replication Python)."""
     from crfm.stats.sem import fit_ml_batch
 
     R, n, p = x.shape
     xc = x - x.mean(axis=1, keepdims=True)
     S = (np.transpose(xc, (0, 2, 1)) @ xc) / n
-    target = np.array([sim.lam[i] for i in sim.item_list])
-    out = pd.DataFrame({"cfa_converged": np.zeros(R, bool), "cfa_proper": np.zeros(R, bool), "cfa_error": [""] * R})
-    for col in ("cfi", "rmsea", "srmr", "loading_bias", "loading_sq_error", "loading_coverage"):
-        out[col] = np.nan
+    out = _CFAOutcomes(R, p)
     ok = np.linalg.eigvalsh(S)[:, 0] > 1e-10 * np.trace(S, axis1=1, axis2=2)
-    out.loc[~ok, "cfa_error"] = "singular item covariance matrix (an item constant in the sample)"
-    if not ok.any():
-        return out
-    try:
-        res = fit_ml_batch(_cfa_syntax(sim), S[ok], n)
-    except CRFMError as exc:  # e.g. fewer cases than free parameters: the same for every replication
-        out["cfa_error"] = " ".join(str(exc).split())[:200]
-        return out
-    order = [res.loadings.index(f"{d} =~ {i}") for d in sim.dims for i in sim.items[d]]
-    est = res.std_loadings[:, order]
-    lo, hi = res.std_loadings_ci_lower[:, order], res.std_loadings_ci_upper[:, order]
-    conv = np.asarray(res.converged, bool)
-    idx = np.nonzero(ok)[0]
-    out.loc[idx, "cfa_converged"] = conv
-    out.loc[idx, "cfa_proper"] = conv & ~np.asarray(res.improper, bool)
-    for col in ("cfi", "rmsea", "srmr"):
-        out.loc[idx, col] = res.fit[col].to_numpy(float)
-    out.loc[idx, "loading_bias"] = np.mean(est - target, axis=1)
-    out.loc[idx, "loading_sq_error"] = np.mean((est - target) ** 2, axis=1)
-    out.loc[idx, "loading_coverage"] = np.mean((lo <= target) & (target <= hi), axis=1)
-    return out
+    out.error[~ok] = "singular item covariance matrix (an item constant in the sample)"
+    if ok.any():
+        try:
+            res = fit_ml_batch(_cfa_syntax(sim), S[ok], n)
+        except CRFMError as exc:  # e.g. fewer cases than free parameters: the same for every replication
+            out.error[:] = " ".join(str(exc).split())[:200]
+        else:
+            order = [res.loadings.index(f"{d} =~ {i}") for d in sim.dims for i in sim.items[d]]
+            out.fitted[ok] = True
+            out.converged[ok] = np.asarray(res.converged, bool)
+            out.proper[ok] = ~np.asarray(res.improper, bool)
+            out.fit[ok] = res.fit[list(FIT_INDICES)].to_numpy(float)
+            out.est[ok] = res.std_loadings[:, order]
+            out.lo[ok] = res.std_loadings_ci_lower[:, order]
+            out.hi[ok] = res.std_loadings_ci_upper[:, order]
+    return out.table(sim.target)
 
 
 def _cfa_single(sim: Simulator, x: np.ndarray) -> pd.DataFrame:
     """The CFA of every replication one by one: FIML when the samples have missing answers."""
-    target = np.array([sim.lam[i] for i in sim.item_list])
-    rows = []
-    for xr in x:
+    R, _, p = x.shape
+    out = _CFAOutcomes(R, p)
+    for r, xr in enumerate(x):
         data = pd.DataFrame(xr, columns=sim.item_list)
         try:
             fit = cfa.fit_cfa(data, sim.items, missing="fiml" if np.isnan(xr).any() else "listwise")
-            load = fit.loadings.set_index("item").loc[sim.item_list]
-            rows.append(
-                {
-                    "cfa_error": "",
-                    **_cfa_row(
-                        fit.converged,
-                        fit.proper,
-                        fit.fit,
-                        load["std_all"].to_numpy(float),
-                        load["ci_lower"].to_numpy(float),
-                        load["ci_upper"].to_numpy(float),
-                        target,
-                    ),
-                }
-            )
         except CRFMError as exc:
-            rows.append(
-                {
-                    "cfa_error": " ".join(str(exc).split())[:200],
-                    **_cfa_row(False, False, None, None, None, None, target),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def _cfa_row(converged, proper, fit, est, lo, hi, target) -> dict:
-    if fit is None:
-        nan = np.nan
-        return dict(
-            cfa_converged=False,
-            cfa_proper=False,
-            cfi=nan,
-            rmsea=nan,
-            srmr=nan,
-            loading_bias=nan,
-            loading_sq_error=nan,
-            loading_coverage=nan,
-        )
-    inside = (lo <= target) & (target <= hi)
-    return dict(
-        cfa_converged=bool(converged),
-        cfa_proper=bool(converged and proper),
-        cfi=float(fit["cfi"]),
-        rmsea=float(fit["rmsea"]),
-        srmr=float(fit["srmr"]),
-        loading_bias=float(np.mean(est - target)),
-        loading_sq_error=float(np.mean((est - target) ** 2)),
-        loading_coverage=float(np.mean(inside)),
-    )
+            out.error[r] = " ".join(str(exc).split())[:200]
+            continue
+        load = fit.loadings.set_index("item").loc[sim.item_list]
+        out.fitted[r] = True
+        out.converged[r] = bool(fit.converged)
+        out.proper[r] = bool(fit.proper)
+        out.fit[r] = [float(fit.fit[col]) for col in FIT_INDICES]
+        out.est[r] = load["std_all"].to_numpy(float)
+        out.lo[r] = load["ci_lower"].to_numpy(float)
+        out.hi[r] = load["ci_upper"].to_numpy(float)
+    return out.table(sim.target)
 
 
 def replicate_block(sim: Simulator, cell: dict, replicates, seed: int) -> pd.DataFrame:
@@ -338,25 +341,7 @@ def replicate_block(sim: Simulator, cell: dict, replicates, seed: int) -> pd.Dat
     out = pd.DataFrame(
         {"replicate": list(replicates), "cell": cell["cell"], "n": n, "interaction": cell["interaction"]}
     )
-    out = pd.concat(
-        [
-            out,
-            cfa_rows[
-                [
-                    "cfa_converged",
-                    "cfa_proper",
-                    "cfa_error",
-                    "cfi",
-                    "rmsea",
-                    "srmr",
-                    "loading_bias",
-                    "loading_sq_error",
-                    "loading_coverage",
-                ]
-            ],
-        ],
-        axis=1,
-    )
+    out = pd.concat([out, cfa_rows], axis=1)
     for name, k, target in (("crfm", 1, sim.effects["crfm"]), ("interaction", 3, cell["interaction"])):
         t = b[:, k] / se[:, k]
         p = 2 * special.stdtr(dfr, -np.abs(t))
