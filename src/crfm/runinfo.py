@@ -98,7 +98,7 @@ def slurm_status_preflight(
             f"SLURM executor: the controller does not answer squeue ({out.splitlines()[0][:200] if out else rc})",
             "check `sinfo` and `squeue` work here; ask your admins if slurmctld is down",
         )
-    have_sacct = shutil.which("sacct") is not None if run is _run else run(["sacct", "--version"])[0] != 127
+    have_sacct = run(["sacct", "--version"])[0] != 127  # 127: not installed (see _run)
     accounting, why = _accounting(run) if have_sacct else (False, "sacct is not installed")
     chosen = status_command or ("sacct" if have_sacct else "squeue")
     if chosen not in ("sacct", "squeue"):
